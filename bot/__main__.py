@@ -1,0 +1,104 @@
+"""The ``kaizen-bot`` command: run, demo, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import ConfigError, Settings, load_settings
+
+logger = logging.getLogger("bot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kaizen-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)")
+    demo = sub.add_parser("demo", help="offline demo against a local stand-in for Slack")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("demo-output"),
+        help="folder for the images and files (default: ./demo-output)",
+    )
+    sub.add_parser("migrate", help="apply the database migrations and exit")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return asyncio.run(run_demo(args.out))
+        settings = load_settings()
+        from bot.logs import configure_logging
+
+        configure_logging(settings.log_level_number)
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings))
+        settings.require_for_run()
+        return asyncio.run(_run(settings))
+    except ConfigError as exc:
+        print(f"kaizen-bot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _migrate(settings: Settings) -> int:
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+    logger.info("migrations.applied")
+    return 0
+
+
+async def _run(settings: Settings) -> int:
+    from bot.app import build_app
+    from bot.deps import Deps
+    from bot.server import build_web_app, start_site
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    deps = Deps(settings=settings, db=Database(settings.database_url))
+    try:
+        await upgrade(deps.db)
+    except Exception as exc:  # an unreachable or broken database: one line, not a trace
+        print(f"kaizen-bot: cannot migrate the database at DATABASE_URL ({exc})", file=sys.stderr)
+        await deps.close()
+        return 2
+    app = build_app(deps)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            logger.info("server.socket_mode_connected")
+            await stop.wait()
+            await handler.close_async()  # type: ignore[no-untyped-call]
+        else:
+            runner = await start_site(build_web_app(app, deps), host="0.0.0.0", port=settings.port)
+            logger.info("server.listening", extra={"port": settings.port})
+            await stop.wait()
+            await runner.cleanup()
+    finally:
+        await deps.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

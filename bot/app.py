@@ -1,0 +1,125 @@
+"""The composition root: ``build_app`` wires settings, storage and handlers into a Bolt app."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.views.common import build_apology
+
+logger = logging.getLogger(__name__)
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    """429 (waits for Retry-After), 5xx and dropped connections are retried, a few times."""
+    return [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+def build_client(deps: Deps, token: str | None = None) -> AsyncWebClient:
+    if token is None and deps.settings.slack_bot_token is not None:
+        token = deps.settings.slack_bot_token.get_secret_value()
+    return AsyncWebClient(
+        token=token,
+        base_url=deps.settings.slack_api_url,
+        retry_handlers=retry_handlers(),
+        timeout=10,
+    )
+
+
+def build_app(
+    deps: Deps,
+    *,
+    authorize: Callable[..., Awaitable[AuthorizeResult]] | None = None,
+    **bolt_options: Any,
+) -> AsyncApp:
+    settings = deps.settings
+    signing_secret = settings.slack_signing_secret
+    app = AsyncApp(
+        client=build_client(deps),
+        signing_secret=signing_secret.get_secret_value() if signing_secret else None,
+        authorize=authorize,
+        # The reply to Slack waits for the listener: a user is told "stored" only after the
+        # commit, and no write happens after Slack already heard 200 (see FACTS on lost writes).
+        # Slow work (drawing images) runs in lazy listeners.
+        process_before_response=True,
+        request_verification_enabled=signing_secret is not None,
+        **bolt_options,
+    )
+
+    @app.middleware
+    async def provide_deps(context: Any, next: Callable[[], Awaitable[None]]) -> None:
+        context["deps"] = deps
+        await next()
+
+    app.error(_handle_error)
+
+    from handlers import register_all
+
+    register_all(app)
+    return app
+
+
+async def _handle_error(
+    error: Exception, request: AsyncBoltRequest, body: dict[str, Any], client: AsyncWebClient
+) -> BoltResponse:
+    """Log an unexpected error under a short id and tell the user that id, never a trace."""
+    error_id = secrets.token_hex(4)
+    ctx = request.context
+    logger.error(
+        "listener.failed",
+        exc_info=error,
+        extra={
+            "error_id": error_id,
+            "team": ctx.team_id,
+            "channel": ctx.channel_id,
+            "user": ctx.user_id,
+            "kind": body.get("type") or ("command" if "command" in body else "unknown"),
+        },
+    )
+    text = build_apology(error_id)
+    if "command" in body:
+        payload = {"response_type": "ephemeral", "text": text}
+        return BoltResponse(
+            status=200, body=json.dumps(payload), headers={"content-type": "application/json"}
+        )
+    await _tell_user(client, body, ctx.channel_id, ctx.user_id, text)
+    # A 200 keeps Slack from retrying an event the app has already logged as failed.
+    return BoltResponse(status=200, body="")
+
+
+async def _tell_user(
+    client: AsyncWebClient, body: dict[str, Any], channel: str | None, user: str | None, text: str
+) -> None:
+    response_url = body.get("response_url")
+    try:
+        if response_url:
+            from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+            await AsyncWebhookClient(response_url).send(text=text, response_type="ephemeral")
+        elif channel and user and body.get("type") != "event_callback":
+            await client.chat_postEphemeral(channel=channel, user=user, text=text)
+        elif user and body.get("type") in ("view_submission", "shortcut", "message_action"):
+            await client.chat_postMessage(channel=user, text=text)
+    except SlackApiError:
+        logger.warning("listener.apology_failed", extra={"user": user, "channel": channel})

@@ -1,0 +1,77 @@
+"""What every listener and job is handed: settings, database, clock and a CPU pool.
+
+One ``Deps`` per process, built by ``bot.__main__`` (or a test) and given to listeners by a
+middleware under the context key ``deps``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ParamSpec, TypeVar
+
+from bot.settings import Settings
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    db: Database
+    clock: Callable[[], datetime] = utc_now
+    cpu: Executor = field(default_factory=lambda: ThreadPoolExecutor(2, "kaizen-cpu"))
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    async def run_cpu(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run CPU-bound work (drawing images) off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.cpu, lambda: fn(*args, **kwargs))
+
+    def reporter_key(self, workspace_id: int, user_id: str) -> str:
+        """A stable keyed hash of a user, so anonymous logs stay undoable by their author only."""
+        secret = self.settings.slack_signing_secret or self.settings.slack_app_token
+        key = secret.get_secret_value().encode() if secret else b"kaizen-bot"
+        return hmac.new(key, f"{workspace_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> None:
+        """Run follow-up Slack calls after the reply to Slack, for work already committed.
+
+        Only messages go this way (a confirmation, a drawn map), never a write: the user has
+        been told nothing is stored until it is.
+        """
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            logger.error("followup.failed", exc_info=error, extra={"task": task.get_name()})
+
+    async def drain(self) -> None:
+        """Wait for the follow-ups under way (at shutdown, and in tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.drain()
+        self.cpu.shutdown(wait=False, cancel_futures=True)
+        await self.db.dispose()

@@ -1,0 +1,95 @@
+"""Usage help for every slash command, shown for ``help`` and for an unknown subcommand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import HeaderBlock, MarkdownTextObject, SectionBlock
+
+from bot import ids
+from bot.views.common import build_ephemeral, context_line
+
+Usage = tuple[str, str]
+
+HELP: dict[str, tuple[str, list[Usage]]] = {
+    ids.CMD_WASTE: (
+        "Log a waste you just ran into: it takes seconds and feeds the team's weekly digest.",
+        [
+            ("/waste", "open the form (category, what happened, step, time lost, link)"),
+            ("/waste waiting 2h for the CI runner", "quick log: category, time lost, what"),
+            ("/waste list", "your recent logs in this channel"),
+            ("/waste help", "this help"),
+        ],
+    ),
+    ids.CMD_WAIT: (
+        "Log time spent waiting; it feeds the measured wait per step of the value stream map.",
+        [
+            ("/wait", "open the form (step, how long, reason, work item)"),
+            ("/wait 2d test environment in Testing", "quick log: how long, why, [in step]"),
+            ("/wait help", "this help"),
+        ],
+    ),
+    ids.CMD_VSM: (
+        "The channel's value stream map: steps, waits, and where the time goes.",
+        [
+            ("/vsm", "show the current-state map with its metrics"),
+            ("/vsm add", "add a step"),
+            ("/vsm edit ‹step›", "change a step"),
+            ("/vsm remove ‹step›", "remove a step"),
+            ("/vsm future", "show the future-state map"),
+            ("/vsm compare", "current vs future: lead time, process time, flow efficiency"),
+        ],
+    ),
+    ids.CMD_KAIZEN: (
+        "The improvement backlog: themes voted on with reactions, experiments, action items.",
+        [
+            ("/kaizen", "the backlog, ranked by votes"),
+            ("/kaizen add", "propose an improvement theme (with an optional hypothesis)"),
+            ("/kaizen show K-12", "one theme with its votes, actions and history"),
+            ("/kaizen start|done|drop K-12", "move a theme along"),
+            ("/kaizen action", "add an action item"),
+            ("/kaizen settings", "this channel's digest time, emoji and vote limit"),
+            ("/kaizen subscribe|unsubscribe", "the weekly digest by DM"),
+            ("/kaizen export", "a CSV of this channel's data"),
+        ],
+    ),
+    ids.CMD_RETRO: (
+        "Async retrospectives in a channel thread, grounded in the waste logged since the last.",
+        [
+            ("/retro start", "start a retro"),
+            ("/retro status", "where the current retro is"),
+            ("/retro close", "move the current retro to its next phase now"),
+        ],
+    ),
+    ids.CMD_FLOW: (
+        "The flow summary for this channel now, the same as the weekly digest.",
+        [
+            ("/flow", "this week"),
+            ("/flow month", "the last month"),
+            ("/flow quarter", "the quarter"),
+        ],
+    ),
+}
+
+
+def build_help(
+    command: str, *, problem: str | None = None, not_built: bool = False
+) -> dict[str, Any]:
+    intro, usages = HELP[command]
+    blocks: list[dict[str, Any]] = []
+    if problem:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f":warning: {problem}")).to_dict())
+    blocks.append(HeaderBlock(text=f"{command} help").to_dict())
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=intro)).to_dict())
+    lines = "\n".join(f"`{usage}` — {what}" for usage, what in usages)
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=lines)).to_dict())
+    if not_built:
+        blocks.append(
+            context_line(
+                f":construction: `{command}` is not available yet: it is still being built."
+            )
+        )
+    fallback = f"{command}: {intro}"
+    if problem:
+        fallback = f"{problem} {fallback}"
+    return build_ephemeral(fallback, blocks)

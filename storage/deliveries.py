@@ -1,0 +1,36 @@
+"""Idempotency for Slack deliveries.
+
+Slack redelivers events it thinks were lost (``X-Slack-Retry-Num``) and may send the same event
+twice; Bolt runs the listener again each time. A handler claims the delivery's key (the
+``event_id``, or the ``trigger_id`` of a command or interaction) in the same transaction as its
+write, so the second delivery finds the claim and writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Delivery
+from storage.sql import insert_ignoring_conflict
+
+KEEP_FOR = timedelta(days=2)
+
+
+async def claim_delivery(
+    session: AsyncSession, *, workspace_id: int, key: str, now: datetime
+) -> bool:
+    """True the first time ``key`` is claimed in this workspace, False for a repeat."""
+    new_id = await insert_ignoring_conflict(
+        session,
+        Delivery.__table__,  # type: ignore[arg-type]
+        {"workspace_id": workspace_id, "key": key[:255], "received_at": now},
+    )
+    return new_id is not None
+
+
+async def prune_deliveries(session: AsyncSession, *, now: datetime) -> int:
+    result = await session.execute(delete(Delivery).where(Delivery.received_at < now - KEEP_FOR))
+    return int(getattr(result, "rowcount", 0) or 0)

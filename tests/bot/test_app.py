@@ -1,0 +1,91 @@
+"""The production app over real HTTP: signatures, health, help, and the error handler."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from slack_bolt.async_app import AsyncAck
+
+from bot.fake_slack import sign
+from storage.db import Database
+from tests.support.harness import Harness
+
+
+async def test_a_signed_command_is_answered_within_three_seconds(harness: Harness) -> None:
+    response = await harness.driver.command("/retro", "help", user="U1", channel="C1")
+    assert response.status == 200
+    assert response.elapsed < 3
+    assert "/retro help" in str(response.json["blocks"])
+    assert response.json["response_type"] == "ephemeral"
+
+
+async def test_a_bad_signature_is_refused(harness: Harness) -> None:
+    response = await harness.driver.command(
+        "/waste", "help", user="U1", channel="C1", signature="v0=" + "0" * 64
+    )
+    assert response.status == 401
+    assert harness.fake.calls_to("chat.postEphemeral") == []
+
+
+async def test_a_stale_signature_is_refused(harness: Harness) -> None:
+    response = await harness.driver.command(
+        "/waste", "help", user="U1", channel="C1", timestamp_offset=-301
+    )
+    assert response.status == 401
+
+
+async def test_an_unsigned_body_is_refused(harness: Harness) -> None:
+    body = b"command=%2Fwaste&text=help&team_id=T0001&user_id=U1&channel_id=C1"
+    headers = sign(body, secret="not-the-secret", timestamp=0)
+    response = await harness.driver.raw(body, headers)
+    assert response.status == 401
+
+
+async def test_an_unknown_subcommand_answers_the_help(harness: Harness) -> None:
+    response = await harness.driver.command("/flow", "sideways", user="U1", channel="C1")
+    assert response.status == 200
+    text = str(response.json["blocks"])
+    assert "I don't know `/flow sideways`" in text
+    assert "/flow help" in text
+
+
+async def test_healthz_is_ok_while_the_database_answers(harness: Harness) -> None:
+    status, body = await harness.get("/healthz")
+    assert (status, "reachable" in body) == (200, True)
+
+
+async def test_healthz_is_unavailable_without_the_database(harness: Harness) -> None:
+    harness.deps.db = Database("sqlite+aiosqlite:////nonexistent/dir/kaizen.db")
+    status, body = await harness.get("/healthz")
+    assert (status, "unreachable" in body) == (503, True)
+
+
+async def test_an_unexpected_error_gets_an_apology_with_an_id_that_is_logged(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.app import build_app
+
+    app = build_app(harness.deps)
+
+    @app.command("/boom")
+    async def explode(ack: AsyncAck) -> None:
+        raise RuntimeError("kaboom")
+
+    from bot.server import bound_port, build_web_app, start_site
+
+    runner = await start_site(build_web_app(app, harness.deps), host="127.0.0.1", port=0)
+    try:
+        driver = harness.driver_for("T0001")
+        driver.events_url = f"http://127.0.0.1:{bound_port(runner)}/slack/events"
+        with caplog.at_level(logging.ERROR):
+            response = await driver.command("/boom", "", user="U1", channel="C1")
+    finally:
+        await runner.cleanup()
+    assert response.status == 200
+    text = response.json["text"]
+    assert "Sorry" in text
+    error_id = text.split("`")[1]
+    logged = [r for r in caplog.records if r.getMessage() == "listener.failed"]
+    assert [getattr(r, "error_id", None) for r in logged] == [error_id]
+    assert "kaboom" not in text
