@@ -6,8 +6,14 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import ids
 from handlers import help as help_
+from handlers import reactions, wait, waste
+
+BUILT = (waste, wait, reactions)
+NOT_BUILT_YET = (ids.CMD_VSM, ids.CMD_KAIZEN, ids.CMD_RETRO, ids.CMD_FLOW)
 
 
 def register_all(app: AsyncApp) -> None:
-    for command in ids.COMMANDS:
+    for module in BUILT:
+        module.register(app)
+    for command in NOT_BUILT_YET:
         help_.register_placeholder(app, command)

@@ -1,0 +1,53 @@
+"""A logged waste or wait, as listings, exports and digests see it.
+
+``reporter_id`` is None for an anonymous log: no surface can show who wrote it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Source(StrEnum):
+    COMMAND = "command"
+    MODAL = "modal"
+    SHORTCUT = "shortcut"
+    REACTION = "reaction"
+    RETRO = "retro"
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedWaste:
+    id: int
+    channel_id: str
+    category: str | None
+    """A ``WasteCategory`` value; None while a reaction log waits for its category."""
+    description: str
+    minutes: int | None
+    is_wait: bool
+    step_id: int | None
+    step_name: str | None
+    work_item: str
+    link: str
+    source: Source
+    anonymous: bool
+    reporter_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewWaste:
+    """What a capture path hands to storage."""
+
+    category: str | None
+    description: str
+    minutes: int | None = None
+    is_wait: bool = False
+    step_id: int | None = None
+    work_item: str = ""
+    link: str = ""
+    source: Source = Source.COMMAND
+    anonymous: bool = False
+    message_ts: str | None = None

@@ -1,0 +1,225 @@
+"""Logged wastes and waits (observations): add, undo, categorise, list, aggregate.
+
+Every function takes the workspace (and usually the channel) it may touch; an id from another
+workspace or channel finds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.observations import LoggedWaste, NewWaste, Source
+from storage.models import Observation, Step
+from storage.sql import insert_ignoring_conflict
+from storage.workspaces import Scope
+
+
+def _select() -> Any:
+    return select(Observation, Step.name).outerjoin(Step, Step.id == Observation.step_id)
+
+
+def _from_row(found: Sequence[Any]) -> LoggedWaste:
+    observation, step_name = found
+    return _to_domain(observation, step_name)
+
+
+def _to_domain(row: Observation, step_name: str | None) -> LoggedWaste:
+    return LoggedWaste(
+        id=row.id,
+        channel_id=row.channel_id,
+        category=row.category,
+        description=row.description,
+        minutes=row.minutes,
+        is_wait=row.is_wait,
+        step_id=row.step_id,
+        step_name=step_name,
+        work_item=row.work_item,
+        link=row.link,
+        source=Source(row.source),
+        anonymous=row.anonymous,
+        reporter_id=None if row.anonymous else row.reporter_id,
+        created_at=row.created_at,
+    )
+
+
+def reaction_key(channel_id: str, message_ts: str, reporter_key: str) -> str:
+    return f"{channel_id}:{message_ts}:{reporter_key}"
+
+
+async def add_observation(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    waste: NewWaste,
+    reporter_id: str,
+    reporter_key: str,
+    now: datetime,
+) -> LoggedWaste | None:
+    """Store a log; None when it is a reaction log this reporter already made on that message."""
+    key = None
+    if waste.source is Source.REACTION and waste.message_ts:
+        key = reaction_key(scope.channel_id, waste.message_ts, reporter_key)
+    values = {
+        "workspace_id": scope.workspace_id,
+        "channel_id": scope.channel_id,
+        "category": waste.category,
+        "description": waste.description,
+        "minutes": waste.minutes,
+        "is_wait": waste.is_wait,
+        "step_id": waste.step_id,
+        "work_item": waste.work_item,
+        "link": waste.link,
+        "source": waste.source.value,
+        "anonymous": waste.anonymous,
+        "reporter_id": None if waste.anonymous else reporter_id,
+        "reporter_key": reporter_key,
+        "message_ts": waste.message_ts,
+        "reaction_key": key,
+        "created_at": now,
+    }
+    new_id = await insert_ignoring_conflict(session, Observation.__table__, values)  # type: ignore[arg-type]
+    if new_id is None:
+        return None
+    return await get_observation(session, workspace_id=scope.workspace_id, observation_id=new_id)
+
+
+async def get_observation(
+    session: AsyncSession, *, workspace_id: int, observation_id: int
+) -> LoggedWaste | None:
+    found = (
+        await session.execute(
+            _select().where(
+                Observation.workspace_id == workspace_id, Observation.id == observation_id
+            )
+        )
+    ).first()
+    return _from_row(found) if found else None
+
+
+async def delete_observation(
+    session: AsyncSession, *, workspace_id: int, observation_id: int, reporter_key: str
+) -> LoggedWaste | None:
+    """Undo: only the reporter's own log goes; None when there is no such log of theirs."""
+    found = await get_observation(session, workspace_id=workspace_id, observation_id=observation_id)
+    if found is None:
+        return None
+    result = await session.execute(
+        delete(Observation).where(
+            Observation.workspace_id == workspace_id,
+            Observation.id == observation_id,
+            Observation.reporter_key == reporter_key,
+        )
+    )
+    return found if getattr(result, "rowcount", 0) == 1 else None
+
+
+async def delete_reaction_observation(
+    session: AsyncSession, *, scope: Scope, message_ts: str, reporter_key: str
+) -> LoggedWaste | None:
+    key = reaction_key(scope.channel_id, message_ts, reporter_key)
+    row = await session.scalar(
+        select(Observation.id).where(
+            Observation.workspace_id == scope.workspace_id, Observation.reaction_key == key
+        )
+    )
+    if row is None:
+        return None
+    return await delete_observation(
+        session, workspace_id=scope.workspace_id, observation_id=row, reporter_key=reporter_key
+    )
+
+
+async def set_category(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    observation_id: int,
+    reporter_key: str,
+    category: str,
+) -> LoggedWaste | None:
+    row = await session.scalar(
+        select(Observation).where(
+            Observation.workspace_id == workspace_id,
+            Observation.id == observation_id,
+            Observation.reporter_key == reporter_key,
+        )
+    )
+    if row is None:
+        return None
+    row.category = category
+    await session.flush()
+    return await get_observation(session, workspace_id=workspace_id, observation_id=observation_id)
+
+
+async def list_reporter_observations(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    reporter_key: str,
+    channel_id: str | None = None,
+    limit: int = 10,
+) -> list[LoggedWaste]:
+    stmt = _select().where(
+        Observation.workspace_id == workspace_id, Observation.reporter_key == reporter_key
+    )
+    if channel_id is not None:
+        stmt = stmt.where(Observation.channel_id == channel_id)
+    stmt = stmt.order_by(Observation.created_at.desc(), Observation.id.desc()).limit(limit)
+    return [_from_row(r) for r in (await session.execute(stmt)).all()]
+
+
+async def list_observations(
+    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime
+) -> list[LoggedWaste]:
+    """A channel's logs in [start, end), oldest first."""
+    stmt = (
+        _select()
+        .where(
+            Observation.workspace_id == scope.workspace_id,
+            Observation.channel_id == scope.channel_id,
+            Observation.created_at >= start,
+            Observation.created_at < end,
+        )
+        .order_by(Observation.created_at, Observation.id)
+    )
+    return [_from_row(r) for r in (await session.execute(stmt)).all()]
+
+
+async def list_waits_by_step(
+    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime
+) -> list[tuple[int, int]]:
+    """(step id, minutes) of every wait logged against a step in the window."""
+    rows = await session.execute(
+        select(Observation.step_id, Observation.minutes).where(
+            Observation.workspace_id == scope.workspace_id,
+            Observation.channel_id == scope.channel_id,
+            Observation.is_wait.is_(True),
+            Observation.step_id.is_not(None),
+            Observation.minutes.is_not(None),
+            Observation.created_at >= start,
+            Observation.created_at < end,
+        )
+    )
+    return [(step, minutes) for step, minutes in rows.all() if step is not None and minutes]
+
+
+async def count_by_step(
+    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime
+) -> dict[int, int]:
+    rows = await session.execute(
+        select(Observation.step_id, func.count())
+        .where(
+            Observation.workspace_id == scope.workspace_id,
+            Observation.channel_id == scope.channel_id,
+            Observation.step_id.is_not(None),
+            Observation.created_at >= start,
+            Observation.created_at < end,
+        )
+        .group_by(Observation.step_id)
+    )
+    return {step: int(count) for step, count in rows.all() if step is not None}
