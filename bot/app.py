@@ -10,6 +10,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -21,10 +23,18 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import ids
 from bot.deps import Deps
 from bot.views.common import build_apology
+from storage.installations import DatabaseInstallationStore, DatabaseStateStore
 
 logger = logging.getLogger(__name__)
+
+
+NOT_INSTALLED = (
+    ":wave: kaizen-bot is not installed in this workspace (or was removed). "
+    "Ask a workspace admin to install it again; nothing was stored."
+)
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
@@ -40,11 +50,27 @@ def build_client(deps: Deps, token: str | None = None) -> AsyncWebClient:
     if token is None and deps.settings.slack_bot_token is not None:
         token = deps.settings.slack_bot_token.get_secret_value()
     return AsyncWebClient(
-        token=token,
+        token=token or None,
         base_url=deps.settings.slack_api_url,
         retry_handlers=retry_handlers(),
         timeout=10,
     )
+
+
+def build_oauth_flow(deps: Deps) -> AsyncOAuthFlow | None:
+    """Multi-workspace installs when SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set."""
+    settings = deps.settings
+    if not settings.oauth_enabled or settings.slack_client_secret is None:
+        return None
+    oauth_settings = AsyncOAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        scopes=list(ids.BOT_SCOPES),
+        installation_store=DatabaseInstallationStore(deps.db, deps.clock),
+        installation_store_bot_only=True,
+        state_store=DatabaseStateStore(deps.db, clock=deps.clock),
+    )
+    return AsyncOAuthFlow(client=build_client(deps, token=""), settings=oauth_settings)
 
 
 def build_app(
@@ -55,10 +81,14 @@ def build_app(
 ) -> AsyncApp:
     settings = deps.settings
     signing_secret = settings.slack_signing_secret
+    oauth_flow = build_oauth_flow(deps) if authorize is None else None
     app = AsyncApp(
-        client=build_client(deps),
+        # With OAuth each request's token comes from the installation store instead.
+        client=build_client(deps, token="" if oauth_flow else None),
         signing_secret=signing_secret.get_secret_value() if signing_secret else None,
         authorize=authorize,
+        oauth_flow=oauth_flow,
+        user_facing_authorize_error_message=NOT_INSTALLED,
         # The reply to Slack waits for the listener: a user is told "stored" only after the
         # commit, and no write happens after Slack already heard 200 (see FACTS on lost writes).
         # Slow work (drawing images) runs in lazy listeners.

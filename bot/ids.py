@@ -16,6 +16,20 @@ CMD_RETRO: Final = "/retro"
 CMD_FLOW: Final = "/flow"
 COMMANDS: Final = (CMD_WASTE, CMD_WAIT, CMD_VSM, CMD_KAIZEN, CMD_RETRO, CMD_FLOW)
 
+# Bot scopes the app asks for (also in manifest.yml; a test keeps the two in step).
+BOT_SCOPES: Final = (
+    "commands",
+    "chat:write",
+    "reactions:read",
+    "reactions:write",
+    "channels:read",
+    "groups:read",
+    "channels:history",
+    "groups:history",
+    "users:read",
+    "files:write",
+)
+
 # Shortcuts
 SHORTCUT_LOG_WASTE: Final = "waste.log_message"
 SHORTCUTS: Final = (SHORTCUT_LOG_WASTE,)

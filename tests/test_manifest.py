@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from tests.support.harness import Harness
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+# Slack's published manifest schema (see tests/data/manifest.schema.LICENSE).
+SCHEMA = ROOT / "tests" / "data" / "manifest.schema.1.0.0.json"
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +42,10 @@ def test_manifest_shortcuts_and_events_are_the_ones_the_code_defines(
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert shortcuts == set(ids.SHORTCUTS)
     assert events == set(ids.EVENTS)
+
+
+def test_manifest_scopes_are_the_ones_oauth_asks_for(manifest: dict[str, Any]) -> None:
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == set(ids.BOT_SCOPES)
 
 
 def test_manifest_urls_all_point_at_the_one_events_path(manifest: dict[str, Any]) -> None:

@@ -175,6 +175,7 @@ class FakeSlack:
         self.bot_name = bot_name
         self.app_id = app_id
         self.bot_token = bot_token
+        self._oauth_grants: dict[str, Json] = {}
         self.trigger_ttl = trigger_ttl
         self._host = host
         self._port = port
@@ -199,6 +200,7 @@ class FakeSlack:
         self._methods: dict[str, Callable[[Json], Json]] = {
             "api.test": self._api_test,
             "auth.test": self._auth_test,
+            "oauth.v2.access": self._oauth_v2_access,
             "chat.delete": self._chat_delete,
             "chat.getPermalink": self._chat_get_permalink,
             "chat.postEphemeral": self._chat_post_ephemeral,
@@ -601,7 +603,7 @@ class FakeSlack:
             return self._answer(request, method, {}, headers, exc.payload)
         if method not in self._methods:
             return self._answer(request, method, args, headers, _error("unknown_method"))
-        if method != "api.test":
+        if method not in ("api.test", "oauth.v2.access"):
             auth_error = self._check_auth(headers.get("Authorization"))
             if auth_error is not None:
                 return self._answer(request, method, args, headers, _error(auth_error))
@@ -728,6 +730,28 @@ class FakeSlack:
 
     def _api_test(self, args: Json) -> Json:
         return {"args": args}
+
+    def add_oauth_grant(
+        self, code: str, *, team_id: str, team_name: str, bot_token: str, bot_user_id: str = "UBOT"
+    ) -> None:
+        """An OAuth ``code`` that ``oauth.v2.access`` will exchange for a bot installation."""
+        self._oauth_grants[code] = {
+            "access_token": bot_token,
+            "token_type": "bot",
+            "scope": "commands,chat:write",
+            "bot_user_id": bot_user_id,
+            "app_id": self.app_id,
+            "team": {"id": team_id, "name": team_name},
+            "enterprise": None,
+            "authed_user": {"id": "UINSTALLER"},
+            "is_enterprise_install": False,
+        }
+
+    def _oauth_v2_access(self, args: Json) -> Json:
+        grant = self._oauth_grants.pop(str(args.get("code") or ""), None)
+        if grant is None:
+            raise _SlackError("invalid_code")
+        return grant
 
     def _auth_test(self, args: Json) -> Json:
         result: Json = {
