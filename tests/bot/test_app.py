@@ -89,3 +89,12 @@ async def test_an_unexpected_error_gets_an_apology_with_an_id_that_is_logged(
     logged = [r for r in caplog.records if r.getMessage() == "listener.failed"]
     assert [getattr(r, "error_id", None) for r in logged] == [error_id]
     assert "kaboom" not in text
+
+
+async def test_rate_limited_and_failing_api_calls_are_retried(harness: Harness) -> None:
+    harness.fake.rate_limit_next("views.open", retry_after=0)
+    harness.fake.server_error_next("views.open", status=503)
+    response = await harness.driver.command("/waste", "", user="U1", channel="C1")
+    assert response.status == 200
+    opened = [c.status for c in harness.fake.calls_to("views.open")]
+    assert opened == [429, 503, 200]

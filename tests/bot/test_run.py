@@ -1,0 +1,88 @@
+"""``kaizen-bot run`` as an operator starts it: a real process serving signed Slack requests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientError, ClientSession
+
+from bot.fake_slack import FakeSlack, SlackDriver
+
+SECRET = "run-signing-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
+    async with ClientSession() as http:
+        for _ in range(200):
+            if process.returncode is not None:
+                raise AssertionError(f"kaizen-bot run exited with {process.returncode}")
+            try:
+                async with http.get(url) as response:
+                    if response.status == 200:
+                        return
+            except ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError("kaizen-bot run did not become healthy in 10 s")
+
+
+@pytest.fixture
+async def running_bot(tmp_path: Path) -> AsyncIterator[tuple[FakeSlack, str, Path]]:
+    async with FakeSlack() as fake:
+        port = free_port()
+        log = tmp_path / "bot.log"
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "SLACK_BOT_TOKEN": "xoxb-run-test-token",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/kaizen.db",
+            "PORT": str(port),
+            "LOG_LEVEL": "DEBUG",
+        }
+        with log.open("wb") as out:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path, stdout=out, stderr=out
+            )
+            base = f"http://127.0.0.1:{port}"
+            try:
+                await wait_healthy(base + "/healthz", process)
+                yield fake, base, log
+            finally:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
+                    assert await asyncio.wait_for(process.wait(), 10) == 0
+
+
+async def test_run_serves_a_signed_command_and_stops_cleanly(
+    running_bot: tuple[FakeSlack, str, Path],
+) -> None:
+    fake, base, log = running_bot
+    driver = SlackDriver(base + "/slack/events", signing_secret=SECRET, team_id="T1", fake=fake)
+    response = await driver.command(
+        "/waste", "waiting 2h for the CI runner", user="U1", channel="C1"
+    )
+    assert response.status == 200
+    assert response.elapsed < 3
+    assert "for the CI runner" in response.text
+    assert (await fake.wait_for("auth.test")).headers["Authorization"] == (
+        "Bearer xoxb-run-test-token"
+    )
+    bad = await driver.command(
+        "/waste", "defects x", user="U1", channel="C1", signature="v0=" + "0" * 64
+    )
+    assert bad.status == 401
+    assert "xoxb-run-test-token" not in log.read_text()
