@@ -27,8 +27,9 @@ class OAuthApp:
     base_url: str
 
     def driver(self, team: str) -> SlackDriver:
-        return SlackDriver(self.base_url + EVENTS_PATH, signing_secret=SECRET, team_id=team,
-                           fake=self.fake)
+        return SlackDriver(
+            self.base_url + EVENTS_PATH, signing_secret=SECRET, team_id=team, fake=self.fake
+        )
 
 
 @pytest.fixture
@@ -66,8 +67,9 @@ async def install(app: OAuthApp, http: ClientSession, code: str) -> tuple[int, s
 
 
 async def test_an_installed_workspace_is_served_with_its_own_token(oauth_app: OAuthApp) -> None:
-    oauth_app.fake.add_oauth_grant("code-1", team_id="TNEW", team_name="New Team",
-                                   bot_token="xoxb-new-team")
+    oauth_app.fake.add_oauth_grant(
+        "code-1", team_id="TNEW", team_name="New Team", bot_token="xoxb-new-team"
+    )
     async with ClientSession() as http:
         status, _ = await install(oauth_app, http, "code-1")
     assert status == 200
@@ -86,8 +88,9 @@ async def test_a_workspace_that_never_installed_is_not_served(oauth_app: OAuthAp
 
 
 async def test_a_callback_with_a_forged_state_installs_nothing(oauth_app: OAuthApp) -> None:
-    oauth_app.fake.add_oauth_grant("code-2", team_id="TNEW", team_name="New Team",
-                                   bot_token="xoxb-new-team")
+    oauth_app.fake.add_oauth_grant(
+        "code-2", team_id="TNEW", team_name="New Team", bot_token="xoxb-new-team"
+    )
     async with ClientSession() as http:
         await http.get(oauth_app.base_url + "/slack/install")
         url = f"{oauth_app.base_url}/slack/oauth_redirect?code=code-2&state=forged"
