@@ -81,6 +81,10 @@ async def _run(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    socket_mode = settings.slack_app_token is not None
+    web_app = build_web_app(app, deps, slack_routes=not socket_mode)
+    runner = await start_site(web_app, host="0.0.0.0", port=settings.port)
+    logger.info("server.listening", extra={"port": settings.port, "socket_mode": socket_mode})
     try:
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -91,11 +95,9 @@ async def _run(settings: Settings) -> int:
             await stop.wait()
             await handler.close_async()  # type: ignore[no-untyped-call]
         else:
-            runner = await start_site(build_web_app(app, deps), host="0.0.0.0", port=settings.port)
-            logger.info("server.listening", extra={"port": settings.port})
             await stop.wait()
-            await runner.cleanup()
     finally:
+        await runner.cleanup()
         await deps.close()
     return 0
 

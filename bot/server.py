@@ -22,7 +22,8 @@ HEALTH_PATH = "/healthz"
 MAX_BODY = 1024 * 1024
 
 
-def build_web_app(app: AsyncApp, deps: Deps) -> web.Application:
+def build_web_app(app: AsyncApp, deps: Deps, *, slack_routes: bool = True) -> web.Application:
+    """The HTTP server; in Socket Mode (``slack_routes=False``) it serves only the health check."""
     web_app = web.Application(client_max_size=MAX_BODY)
 
     async def slack_events(request: web.Request) -> web.Response:
@@ -36,8 +37,10 @@ def build_web_app(app: AsyncApp, deps: Deps) -> web.Application:
         logger.warning("health.database_unreachable")
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
 
-    web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get(HEALTH_PATH, healthz)
+    if not slack_routes:
+        return web_app
+    web_app.router.add_post(EVENTS_PATH, slack_events)
 
     oauth_flow = app.oauth_flow
     if oauth_flow is not None:

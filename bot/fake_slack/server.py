@@ -41,6 +41,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from .blockkit import MESSAGE_TEXT_MAX, BlockError, check_message_blocks, check_view
+from .socket_mode import SocketModeHub
 from .transcript import render_message, render_view, text_of
 
 __all__ = ["Call", "FakeChannel", "FakeFile", "FakeSlack", "FakeUser"]
@@ -176,6 +177,7 @@ class FakeSlack:
         self.app_id = app_id
         self.bot_token = bot_token
         self._oauth_grants: dict[str, Json] = {}
+        self.socket_mode = SocketModeHub()
         self.trigger_ttl = trigger_ttl
         self._host = host
         self._port = port
@@ -199,6 +201,7 @@ class FakeSlack:
         self.add_user(bot_user_id, bot_name, real_name=bot_name, is_bot=True)
         self._methods: dict[str, Callable[[Json], Json]] = {
             "api.test": self._api_test,
+            "apps.connections.open": self._apps_connections_open,
             "auth.test": self._auth_test,
             "oauth.v2.access": self._oauth_v2_access,
             "chat.delete": self._chat_delete,
@@ -230,6 +233,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
         app.router.add_post("/response/{name}", self._handle_response_url)
+        app.router.add_get("/link/{n}", self.socket_mode.handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         await web.TCPSite(runner, self._host, self._port).start()
@@ -238,6 +242,7 @@ class FakeSlack:
         self._base_url = f"http://{host}:{port}/"
 
     async def stop(self) -> None:
+        await self.socket_mode.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -604,7 +609,9 @@ class FakeSlack:
         if method not in self._methods:
             return self._answer(request, method, args, headers, _error("unknown_method"))
         if method not in ("api.test", "oauth.v2.access"):
-            auth_error = self._check_auth(headers.get("Authorization"))
+            auth_error = self._check_auth(
+                headers.get("Authorization"), app_level=method == "apps.connections.open"
+            )
             if auth_error is not None:
                 return self._answer(request, method, args, headers, _error(auth_error))
         fault = self._take_fault(method)
@@ -656,12 +663,14 @@ class FakeSlack:
             return self._answer(request, "response_url", args, headers, exc.payload, status=400)
         return self._answer(request, "response_url", args, headers, {"ok": True})
 
-    def _check_auth(self, authorization: str | None) -> str | None:
+    def _check_auth(self, authorization: str | None, *, app_level: bool = False) -> str | None:
         if not authorization:
             return "not_authed"
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             return "not_authed"
+        if app_level:
+            return None if token.startswith("xapp-") else "invalid_auth"
         if not token.startswith("xoxb-"):
             return "invalid_auth"
         if self.bot_token is not None and token != self.bot_token:
@@ -746,6 +755,9 @@ class FakeSlack:
             "authed_user": {"id": "UINSTALLER"},
             "is_enterprise_install": False,
         }
+
+    def _apps_connections_open(self, args: Json) -> Json:
+        return {"url": self.socket_mode.open_url(self.base_url)}
 
     def _oauth_v2_access(self, args: Json) -> Json:
         grant = self._oauth_grants.pop(str(args.get("code") or ""), None)
