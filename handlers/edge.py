@@ -6,6 +6,7 @@ workspace the request came from, so no query can run unscoped.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -142,10 +143,16 @@ def trusted_response_url(url: str | None, deps: Deps) -> str | None:
     return None
 
 
+# Slack calls made before a reply get this long: a rate-limited method (the client waits out
+# Retry-After) must not push the reply past Slack's 3-second deadline.
+BEFORE_ACK_BUDGET = 1.0
+
+
 async def user_tz_offset(client: AsyncWebClient, user: str) -> int:
     """The user's UTC offset in seconds, for showing times as they read them; 0 if unknown."""
     try:
-        found = await client.users_info(user=user)
-    except SlackApiError:
+        async with asyncio.timeout(BEFORE_ACK_BUDGET):
+            found = await client.users_info(user=user)
+    except (SlackApiError, TimeoutError):
         return 0
     return int((found.get("user") or {}).get("tz_offset") or 0)

@@ -6,6 +6,7 @@ The waste emoji reaction arrives through ``handlers.reactions``, which calls
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -33,6 +34,7 @@ from bot.views.waste import (
     build_waste_modal,
 )
 from handlers.edge import (
+    BEFORE_ACK_BUDGET,
     FormErrors,
     Origin,
     field_errors,
@@ -184,10 +186,13 @@ async def open_waste_modal_for_message(
     )
     link = ""
     try:
-        found = await client.chat_getPermalink(
-            channel=shortcut.channel.id, message_ts=shortcut.message.ts
-        )
+        async with asyncio.timeout(BEFORE_ACK_BUDGET):
+            found = await client.chat_getPermalink(
+                channel=shortcut.channel.id, message_ts=shortcut.message.ts
+            )
         link = str(found["permalink"])
+    except TimeoutError:
+        logger.info("waste.permalink_slow", extra={"channel": shortcut.channel.id})
     except SlackApiError as exc:
         # A private channel the bot was never invited to: log it all the same, say how to invite.
         meta.ni = exc.response.get("error") in ("channel_not_found", "not_in_channel")
@@ -393,13 +398,16 @@ async def log_waste_reaction(
 ) -> None:
     """The waste emoji on a message: log it once per message and reporter, ask the category."""
     assert event.item.ts is not None
-    permalink = None
+    permalink, text = None, ""
     try:
-        found = await client.chat_getPermalink(channel=scope.channel_id, message_ts=event.item.ts)
-        permalink = str(found["permalink"])
-    except SlackApiError:
-        logger.info("waste.permalink_unavailable", extra={"channel": scope.channel_id})
-    text = await _message_text(client, scope.channel_id, event.item.ts)
+        async with asyncio.timeout(BEFORE_ACK_BUDGET):
+            found = await client.chat_getPermalink(
+                channel=scope.channel_id, message_ts=event.item.ts
+            )
+            permalink = str(found["permalink"])
+            text = await _message_text(client, scope.channel_id, event.item.ts)
+    except (SlackApiError, TimeoutError):
+        logger.info("waste.message_unavailable", extra={"channel": scope.channel_id})
     new = NewWaste(
         category=None,
         description=text,
@@ -420,11 +428,10 @@ async def log_waste_reaction(
         )
     if waste is None:
         return
-    await tell(
-        client,
-        user=event.user,
-        channel=scope.channel_id,
-        message=build_reaction_prompt(waste, permalink=permalink),
+    prompt = build_reaction_prompt(waste, permalink=permalink)
+    deps.spawn(
+        tell(client, user=event.user, channel=scope.channel_id, message=prompt),
+        name="waste.reaction_prompt",
     )
 
 

@@ -81,3 +81,14 @@ async def test_a_removal_in_another_workspace_retracts_nothing_here(harness: Har
         "wastebasket", user="U1", channel="C1", ts=TS
     )
     assert len(await rows(harness)) == 1
+
+
+async def test_a_rate_limited_lookup_does_not_hold_up_the_reply(harness: Harness) -> None:
+    harness.fake.add_message("C1", TS, "Who owns the staging DB?", "U2")
+    harness.fake.rate_limit_next("chat.getPermalink", retry_after=5)
+    response = await harness.driver.reaction_added("wastebasket", user="U1", channel="C1", ts=TS)
+    assert response.status == 200
+    assert response.elapsed < 2
+    [row] = await rows(harness)
+    assert (row.source, row.link) == ("reaction", "")
+    await harness.fake.wait_for("chat.postEphemeral")
