@@ -12,7 +12,7 @@ from bot import ids
 from bot.deps import Deps
 from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidInput, KaizenError
-from bot.domain.observations import LoggedWaste, NewWaste, Source
+from bot.domain.observations import NewWaste, Source
 from bot.domain.wastes import WasteCategory, clean_description, parse_quick_wait
 from bot.views.common import build_ephemeral, build_error
 from bot.views.help import build_help
@@ -20,9 +20,9 @@ from bot.views.waste import MAX_WORK_ITEM, build_wait_modal, build_waste_confirm
 from handlers.edge import FormErrors, Origin, tell, trusted_response_url, workspace_transaction
 from handlers.help import HELP_WORDS
 from handlers.payloads import Command, ViewSubmission
-from handlers.waste import WasteModalMeta
+from handlers.waste import WasteModalMeta, store_submission
 from storage import waste as store
-from storage.vsm import find_step, get_step, list_steps
+from storage.vsm import find_step, list_steps
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ async def _quick_wait(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any
     return build_waste_confirmation(waste)
 
 
-def _read_wait_form(sub: ViewSubmission) -> tuple[NewWaste, int | None]:
+def _read_wait_form(sub: ViewSubmission) -> NewWaste:
     errors: dict[str, str] = {}
     minutes = 0
     try:
@@ -109,7 +109,7 @@ def _read_wait_form(sub: ViewSubmission) -> tuple[NewWaste, int | None]:
             errors[ids.BLOCK_WAIT_STEP] = "Pick a step of this channel's value stream."
     if errors:
         raise FormErrors(errors)
-    new = NewWaste(
+    return NewWaste(
         category=WasteCategory.WAITING.value,
         description=reason,
         minutes=minutes,
@@ -118,7 +118,6 @@ def _read_wait_form(sub: ViewSubmission) -> tuple[NewWaste, int | None]:
         work_item=work_item,
         source=Source.MODAL,
     )
-    return new, step_id
 
 
 async def submit_wait(
@@ -130,8 +129,10 @@ async def submit_wait(
         meta = WasteModalMeta.parse(sub.view.private_metadata)
         if meta.c is None:
             raise InvalidInput("This form can't be read any more. Close it and run /wait again.")
-        new, step_id = _read_wait_form(sub)
-        waste = await _store(deps, origin, sub, meta.c, new, step_id)
+        new = _read_wait_form(sub)
+        waste = await store_submission(
+            deps, origin, sub, meta.c, new, step_block=ids.BLOCK_WAIT_STEP
+        )
     except InvalidInput as error:
         await ack(response_action="errors", errors={ids.BLOCK_WAIT_REASON: error.message})
         return
@@ -149,31 +150,4 @@ async def submit_wait(
                 response_url=trusted_response_url(meta.r, deps),
             ),
             name="wait.confirm",
-        )
-
-
-async def _store(
-    deps: Deps,
-    origin: Origin,
-    sub: ViewSubmission,
-    channel: str,
-    new: NewWaste,
-    step_id: int | None,
-) -> LoggedWaste | None:
-    async with workspace_transaction(deps, origin) as work:
-        scope = work.scope(channel)
-        if (
-            step_id is not None
-            and await get_step(work.session, scope=scope, step_id=step_id) is None
-        ):
-            raise FormErrors({ids.BLOCK_WAIT_STEP: "That step is not on this channel's map."})
-        if not await work.first_delivery(f"view:{sub.view.id}:{sub.view.callback_id}"):
-            return None
-        return await store.add_observation(
-            work.session,
-            scope=scope,
-            waste=new,
-            reporter_id=sub.user.id,
-            reporter_key=work.reporter_key(sub.user.id),
-            now=deps.now(),
         )

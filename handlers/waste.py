@@ -21,7 +21,7 @@ from bot import ids
 from bot.deps import Deps
 from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidInput, KaizenError
-from bot.domain.observations import NewWaste, Source
+from bot.domain.observations import LoggedWaste, NewWaste, Source
 from bot.domain.wastes import WasteCategory, clean_description, parse_quick_waste
 from bot.views.common import build_ephemeral, build_error, build_not_in_channel
 from bot.views.help import build_help
@@ -217,8 +217,8 @@ async def open_waste_modal_from_home(
     )
 
 
-def _read_waste_form(sub: ViewSubmission, meta: WasteModalMeta) -> tuple[str, NewWaste, int | None]:
-    """The channel, the new log and its step id, or FormErrors naming every bad field."""
+def _read_waste_form(sub: ViewSubmission, meta: WasteModalMeta) -> tuple[str, NewWaste]:
+    """The channel and the new log, or FormErrors naming every bad field."""
     errors: dict[str, str] = {}
     value = sub.text
     channel = meta.c or sub.value(ids.BLOCK_WASTE_CHANNEL, ids.ACTION_WASTE_INPUT) or {}
@@ -264,7 +264,7 @@ def _read_waste_form(sub: ViewSubmission, meta: WasteModalMeta) -> tuple[str, Ne
         anonymous=any(o.get("value") == "anonymous" for o in checked),
         message_ts=meta.ts,
     )
-    return str(channel), new, step_id
+    return str(channel), new
 
 
 async def submit_waste(
@@ -273,8 +273,10 @@ async def submit_waste(
     sub = ViewSubmission.model_validate(body)
     try:
         meta = WasteModalMeta.parse(sub.view.private_metadata)
-        channel, new, step_id = _read_waste_form(sub, meta)
-        waste = await _store_submission(deps, Origin.of(context), sub, channel, new, step_id)
+        channel, new = _read_waste_form(sub, meta)
+        waste = await store_submission(
+            deps, Origin.of(context), sub, channel, new, step_block=ids.BLOCK_WASTE_STEP
+        )
     except InvalidInput as error:
         await ack(**field_errors(error, {None: ids.BLOCK_WASTE_DESCRIPTION}).as_ack())
         return
@@ -302,21 +304,22 @@ async def submit_waste(
     )
 
 
-async def _store_submission(
+async def store_submission(
     deps: Deps,
     origin: Origin,
     sub: ViewSubmission,
     channel: str,
     new: NewWaste,
-    step_id: int | None,
-) -> Any:
+    *,
+    step_block: str,
+) -> LoggedWaste | None:
+    """Store a modal's log once (a resubmitted view stores nothing); the step must be ours."""
     async with workspace_transaction(deps, origin) as work:
         scope = work.scope(channel)
-        if (
-            step_id is not None
-            and await get_step(work.session, scope=scope, step_id=step_id) is None
+        if new.step_id is not None and (
+            await get_step(work.session, scope=scope, step_id=new.step_id) is None
         ):
-            raise FormErrors({ids.BLOCK_WASTE_STEP: "That step is not on this channel's map."})
+            raise FormErrors({step_block: "That step is not on this channel's map."})
         if not await work.first_delivery(f"view:{sub.view.id}:{sub.view.callback_id}"):
             return None
         waste = await store.add_observation(
@@ -329,7 +332,12 @@ async def _store_submission(
         )
     logger.info(
         "waste.logged",
-        extra={"team": origin.team_id, "channel": channel, "source": new.source.value},
+        extra={
+            "team": origin.team_id,
+            "channel": channel,
+            "source": new.source.value,
+            "wait": new.is_wait,
+        },
     )
     return waste
 
