@@ -15,6 +15,7 @@ class Command(_Payload):
     team_id: str
     enterprise_id: str | None = None
     channel_id: str
+    channel_name: str = ""
     user_id: str
     command: str
     text: str = ""

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from bot.app import build_app
 from bot.clock import SettableClock
-from bot.demo import capture, story
+from bot.demo import capture, mapping, story
 from bot.demo.stage import DemoError, Stage
 from bot.deps import Deps
 from bot.fake_slack import FakeSlack, SlackDriver
@@ -29,7 +29,7 @@ from storage.migrate import upgrade
 
 Scene = Callable[[Stage], Awaitable[None]]
 
-SCENES: list[Scene] = [capture.play]
+SCENES: list[Scene] = [mapping.play, capture.play, mapping.review]
 
 # Monday of the demo week; scenes set the hour.
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)
@@ -98,10 +98,11 @@ def _cast(fake: FakeSlack) -> None:
 
 
 def _write_files(fake: FakeSlack, out: Path) -> list[Path]:
-    written = []
+    written: dict[Path, None] = {}
     for upload in fake.files:
         name = Path(upload.filename or upload.title or upload.id).name
         path = out / name
+        # A file posted again under the same name (the map redrawn) replaces the earlier one.
         path.write_bytes(upload.content)
-        written.append(path)
-    return written
+        written[path] = None
+    return list(written)

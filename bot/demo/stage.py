@@ -72,6 +72,11 @@ class Stage:
             self._show_call(call.method, call.args)
         self._mark = len(self.fake.calls)
 
+    async def skip(self) -> None:
+        """Let what the bot sent since the last flush go unprinted (a repetitive stretch)."""
+        await self.deps.drain()
+        self._mark = len(self.fake.calls)
+
     def _check(self, response: Any, what: str) -> dict[str, Any]:
         if response.status != 200:
             raise DemoError(f"{what}: HTTP {response.status} {response.text[:200]}")
@@ -114,6 +119,8 @@ class Stage:
             files = args.get("files")
             titles = [f.get("title", "") for f in files] if isinstance(files, list) else []
             self.lines.append(f"  [kaizen-bot uploaded {', '.join(titles) or 'a file'}]")
+            if comment := args.get("initial_comment"):
+                self._show(f"kaizen-bot in {self._where(args.get('channel_id'))}", comment, None)
 
     def _where(self, channel: Any) -> str:
         if channel in {p.user_id for p in PEOPLE.values()}:

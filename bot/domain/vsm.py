@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
-from bot.domain.errors import InvalidInput
+from bot.domain.durations import parse_duration
+from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 
 K = TypeVar("K", bound=Hashable)
 
@@ -167,3 +168,118 @@ def clean_step_name(text: str, existing: Mapping[str, int] | None = None) -> str
     if existing and name.casefold() in existing:
         raise InvalidInput(f"This map already has a step called “{name}”.")
     return name
+
+
+@dataclass(frozen=True, slots=True)
+class StepDraft:
+    """A step as typed in the form; storage gives it an id and a position on its map."""
+
+    name: str
+    process_minutes: int
+    wait_minutes: int
+    pct_complete_accurate: int = 100
+    owner_role: str = ""
+
+
+NO_WAIT = {"0", "0m", "none", "no", "-", "—"}
+
+
+def parse_wait(text: str) -> int:
+    """The queue before a step: a duration, or nothing (blank, ``0``, ``none``) for no wait."""
+    cleaned = text.strip()
+    if not cleaned or cleaned.casefold() in NO_WAIT:
+        return 0
+    return parse_duration(cleaned)
+
+
+def check_room(step_count: int) -> None:
+    if step_count >= MAX_STEPS:
+        raise NotAllowed(
+            f"This map already has {MAX_STEPS} steps, the most a map holds. "
+            "Merge or remove a step first.",
+            field="name",
+        )
+
+
+def place_after(order: Sequence[int], step_id: int, after_id: int | None) -> list[int]:
+    """Step ids in their new order with ``step_id`` right after ``after_id`` (None: first)."""
+    rest = [i for i in order if i != step_id]
+    if after_id is None:
+        return [step_id, *rest]
+    if after_id == step_id:
+        raise InvalidInput("A step can't go after itself: pick another place.", field="after")
+    if after_id not in rest:
+        raise NotFound("That step is not on this map any more: pick another place.", field="after")
+    at = rest.index(after_id) + 1
+    return [*rest[:at], step_id, *rest[at:]]
+
+
+class Placement(StrEnum):
+    AFTER = "after"
+    BEFORE = "before"
+    FIRST = "first"
+    LAST = "last"
+
+
+@dataclass(frozen=True, slots=True)
+class MoveRequest:
+    name: str
+    placement: Placement
+    other: str | None = None
+
+
+MOVE_USAGE = "Try `/vsm move Testing after Code review`, `… before …`, `… first` or `… last`."
+_ENDS = {
+    "first": Placement.FIRST,
+    "to the start": Placement.FIRST,
+    "to start": Placement.FIRST,
+    "last": Placement.LAST,
+    "to the end": Placement.LAST,
+    "to end": Placement.LAST,
+}
+
+
+def parse_move(text: str, names: Iterable[str]) -> MoveRequest:
+    """Read ``‹step› after|before ‹other›`` or ``‹step› first|last`` against the map's names.
+
+    Step names may themselves contain "after" or "before": every split is tried and the one
+    naming two steps of the map wins.
+    """
+    known = {n.casefold() for n in names}
+    words = text.split()
+    folded = [w.casefold() for w in words]
+    for at, word in enumerate(folded):
+        if word in (Placement.AFTER, Placement.BEFORE) and 0 < at < len(words) - 1:
+            name, other = " ".join(words[:at]), " ".join(words[at + 1 :])
+            if name.casefold() in known and other.casefold() in known:
+                return MoveRequest(name, Placement(word), other)
+    joined = " ".join(folded)
+    for ending, placement in _ENDS.items():
+        if joined.endswith(" " + ending):
+            name = " ".join(words[: len(words) - len(ending.split())])
+            if name:
+                return MoveRequest(name, placement)
+    for at, word in enumerate(folded):
+        if word in (Placement.AFTER, Placement.BEFORE) and 0 < at < len(words) - 1:
+            # Names that are not on the map: let the caller say which one it could not find.
+            return MoveRequest(" ".join(words[:at]), Placement(word), " ".join(words[at + 1 :]))
+    raise InvalidInput(f"I can't tell where to move it. {MOVE_USAGE}")
+
+
+def after_id_for(
+    order: Sequence[int], step_id: int, placement: Placement, other_id: int | None = None
+) -> int | None:
+    """The step a move puts ``step_id`` after (None: first), given the map's order of ids."""
+    rest = [i for i in order if i != step_id]
+    if placement is Placement.FIRST:
+        return None
+    if placement is Placement.LAST:
+        return rest[-1] if rest else None
+    if other_id == step_id:
+        raise InvalidInput("A step can't move next to itself: name another step.")
+    if other_id not in rest:
+        raise NotFound("That step is not on this map.")
+    if placement is Placement.AFTER:
+        return other_id
+    at = rest.index(other_id)
+    return rest[at - 1] if at > 0 else None

@@ -32,12 +32,14 @@ HELP: dict[str, tuple[str, list[Usage]]] = {
     ids.CMD_VSM: (
         "The channel's value stream map: steps, waits, and where the time goes.",
         [
-            ("/vsm", "show the current-state map with its metrics"),
-            ("/vsm add", "add a step"),
-            ("/vsm edit ‹step›", "change a step"),
-            ("/vsm remove ‹step›", "remove a step"),
-            ("/vsm future", "show the future-state map"),
+            ("/vsm", "draw the current-state map in the channel, with its metrics"),
+            ("/vsm add [future] [‹name›]", "add a step to the current (or future) map"),
+            ("/vsm edit [future] ‹step›", "change a step: times, %C&A, owner, place"),
+            ("/vsm move [future] ‹step› after|before ‹step›", "reorder; also `… first`, `… last`"),
+            ("/vsm remove [future] ‹step›", "remove a step (asks first)"),
+            ("/vsm future", "draw the future-state map"),
             ("/vsm compare", "current vs future: lead time, process time, flow efficiency"),
+            ("/vsm help", "this help"),
         ],
     ),
     ids.CMD_KAIZEN: (

@@ -4,18 +4,25 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.vsm import (
     MAX_STEPS,
     MeasuredWait,
+    MoveRequest,
+    Placement,
     Step,
+    after_id_for,
+    check_room,
     clean_step_name,
     compare_maps,
     compute_metrics,
     measure_waits,
     ordered,
+    parse_move,
     parse_percent,
+    parse_wait,
     percentile,
+    place_after,
 )
 
 # Three steps worked by hand:
@@ -253,3 +260,94 @@ def test_clean_step_name_rejects_a_name_already_on_the_map() -> None:
     with pytest.raises(InvalidInput, match="already has a step called “REVIEW”"):
         clean_step_name("REVIEW", {"review": 2})
     assert clean_step_name("Deploy", {"review": 2}) == "Deploy"
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"), [("", 0), ("  ", 0), ("0", 0), ("none", 0), ("3d", 4320)]
+)
+def test_parse_wait_reads_no_wait_as_zero(text: str, minutes: int) -> None:
+    assert parse_wait(text) == minutes
+
+
+@pytest.mark.parametrize("text", ["soon", "5", "-2h", "400d"])
+def test_parse_wait_rejects_what_is_not_a_duration(text: str) -> None:
+    with pytest.raises(InvalidInput):
+        parse_wait(text)
+
+
+def test_check_room_refuses_the_31st_step() -> None:
+    check_room(MAX_STEPS - 1)
+    with pytest.raises(NotAllowed, match="30 steps") as raised:
+        check_room(MAX_STEPS)
+    assert raised.value.field == "name"
+
+
+def test_place_after_puts_a_step_first_after_another_or_moves_it() -> None:
+    assert place_after([1, 2, 3], 9, None) == [9, 1, 2, 3]
+    assert place_after([1, 2, 3], 9, 2) == [1, 2, 9, 3]
+    assert place_after([1, 2, 3], 1, 3) == [2, 3, 1]
+    assert place_after([1, 2, 3], 3, None) == [3, 1, 2]
+
+
+def test_place_after_refuses_itself_or_a_missing_step() -> None:
+    with pytest.raises(InvalidInput) as itself:
+        place_after([1, 2], 2, 2)
+    with pytest.raises(NotFound) as missing:
+        place_after([1, 2], 2, 7)
+    assert itself.value.field == missing.value.field == "after"
+
+
+@given(st.lists(st.integers(1, 50), unique=True, min_size=1), st.data())
+def test_place_after_keeps_every_step_once(order: list[int], data: st.DataObject) -> None:
+    step = data.draw(st.sampled_from(order))
+    after = data.draw(st.sampled_from([None, *(i for i in order if i != step)]))
+    placed = place_after(order, step, after)
+    assert sorted(placed) == sorted(order)
+    assert placed.index(step) == (0 if after is None else placed.index(after) + 1)
+
+
+NAMES = ["Code review", "Testing", "Review after release", "Deploy"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Testing after Code review", MoveRequest("Testing", Placement.AFTER, "Code review")),
+        ("testing BEFORE deploy", MoveRequest("testing", Placement.BEFORE, "deploy")),
+        (
+            "Review after release after Testing",
+            MoveRequest("Review after release", Placement.AFTER, "Testing"),
+        ),
+        ("Deploy first", MoveRequest("Deploy", Placement.FIRST)),
+        ("Code review to the end", MoveRequest("Code review", Placement.LAST)),
+        ("Nope after Testing", MoveRequest("Nope", Placement.AFTER, "Testing")),
+    ],
+)
+def test_parse_move_reads_where_a_step_goes(text: str, expected: MoveRequest) -> None:
+    assert parse_move(text, NAMES) == expected
+
+
+@pytest.mark.parametrize("text", ["Testing", "after Testing", "Testing somewhere"])
+def test_parse_move_without_a_place_shows_an_example(text: str) -> None:
+    with pytest.raises(InvalidInput, match="/vsm move"):
+        parse_move(text, NAMES)
+
+
+def test_after_id_for_turns_a_placement_into_the_step_before() -> None:
+    order = [1, 2, 3, 4]
+    assert after_id_for(order, 3, Placement.FIRST) is None
+    assert after_id_for(order, 1, Placement.LAST) == 4
+    assert after_id_for(order, 4, Placement.LAST) == 3
+    assert after_id_for(order, 4, Placement.AFTER, 1) == 1
+    assert after_id_for(order, 4, Placement.BEFORE, 2) == 1
+    assert after_id_for(order, 3, Placement.BEFORE, 1) is None
+    with pytest.raises(InvalidInput):
+        after_id_for(order, 2, Placement.AFTER, 2)
+
+
+def test_measure_waits_median_and_p85_of_a_step() -> None:
+    # 60, 120, 180, 240, 1440: median 180; p85 at rank 3.4 → 240 + 0.4 × 1200 = 720.
+    measured = measure_waits([(7, m) for m in (240, 60, 1440, 180, 120)])
+    assert list(measured) == [7]
+    assert (measured[7].count, measured[7].median) == (5, 180.0)
+    assert measured[7].p85 == pytest.approx(720.0)
