@@ -1,4 +1,4 @@
-"""The ``kaizen-bot`` command: run, demo, migrate."""
+"""The ``kaizen-bot`` command: run, demo, migrate, export."""
 
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="folder for the images and files (default: ./demo-output)",
     )
     sub.add_parser("migrate", help="apply the database migrations and exit")
+    export = sub.add_parser("export", help="write a CSV of a workspace's or a channel's data")
+    export.add_argument("--team", required=True, help="the Slack team id (T…)")
+    export.add_argument("--enterprise", default=None, help="the Enterprise Grid id (E…), if any")
+    export.add_argument("--channel", default=None, help="only this channel (C…)")
+    export.add_argument("--out", type=Path, default=None, help="the CSV file (default: stdout)")
     args = parser.parse_args(argv)
 
     try:
@@ -40,6 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level_number)
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
+        if args.command == "export":
+            return asyncio.run(
+                _export(settings, args.team, args.enterprise, args.channel, args.out)
+            )
         settings.require_for_run()
         return asyncio.run(_run(settings))
     except ConfigError as exc:
@@ -59,6 +68,33 @@ async def _migrate(settings: Settings) -> int:
     finally:
         await db.dispose()
     logger.info("migrations.applied")
+    return 0
+
+
+async def _export(
+    settings: Settings, team: str, enterprise: str | None, channel: str | None, out: Path | None
+) -> int:
+    from bot.domain.export import build_export_csv
+    from storage.db import Database
+    from storage.kaizen import get_export
+    from storage.workspaces import find_workspace
+
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            workspace_id = await find_workspace(session, team_id=team, enterprise_id=enterprise)
+            if workspace_id is None:
+                print(f"kaizen-bot: no data for team {team} in this database", file=sys.stderr)
+                return 2
+            export = await get_export(session, workspace_id=workspace_id, channel_id=channel)
+    finally:
+        await db.dispose()
+    content = build_export_csv(export)
+    if out is None:
+        sys.stdout.write(content)
+    else:
+        await asyncio.to_thread(out.write_text, content, encoding="utf-8")
+        print(f"kaizen-bot: wrote {out}", file=sys.stderr)
     return 0
 
 

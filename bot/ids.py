@@ -106,6 +106,7 @@ ACTION_THEME_STATUS: Final = "kaizen.theme_status"
 ACTION_THEME_ADD_ACTION: Final = "kaizen.theme_add_action"
 ACTION_ACTION_DONE: Final = "kaizen.action_done"
 ACTION_HOME_ADD_THEME: Final = "kaizen.home_add_theme"
+BLOCK_THEME_CHANNEL: Final = "kaizen.channel"
 
 # Retro
 VIEW_RETRO_START: Final = "retro.start_modal"

@@ -1,4 +1,6 @@
-"""Emoji reactions: the channel's waste emoji logs a waste; removing it takes the log back.
+"""Emoji reactions: the waste emoji logs a waste, the vote emoji on a theme is a vote.
+
+Removing the reaction takes the log or the vote back.
 
 One listener per event type routes by emoji, because Bolt runs only the first listener that
 matches an event.
@@ -14,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.deps import Deps
 from bot.domain.votes import base_emoji
-from handlers import waste
+from handlers import kaizen, waste
 from handlers.edge import Origin, workspace_transaction
 from handlers.payloads import ReactionEvent
 from storage.channels import get_channel_config
@@ -38,6 +40,8 @@ async def _route(body: dict[str, Any], context: Any, deps: Deps) -> tuple[str, A
     emoji = base_emoji(event.reaction)
     if emoji == base_emoji(config.waste_emoji):
         return "waste", (origin, scope, event)
+    if kaizen.is_vote_emoji(emoji, config):
+        return "vote", (origin, scope, event)
     return None
 
 
@@ -50,12 +54,18 @@ async def reaction_added(
     kind, (origin, scope, event) = routed
     if kind == "waste":
         await waste.log_waste_reaction(client, deps, origin, scope, event, body.get("event_id"))
+    elif kind == "vote":
+        await kaizen.vote_by_reaction(client, deps, origin, scope, event, body.get("event_id"))
 
 
-async def reaction_removed(body: dict[str, Any], context: Any, deps: Deps) -> None:
+async def reaction_removed(
+    body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
+) -> None:
     routed = await _route(body, context, deps)
     if routed is None:
         return
     kind, (origin, scope, event) = routed
     if kind == "waste":
         await waste.retract_waste_reaction(deps, origin, scope, event)
+    elif kind == "vote":
+        await kaizen.unvote_by_reaction(client, deps, origin, scope, event, body.get("event_id"))

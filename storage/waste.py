@@ -223,3 +223,14 @@ async def count_by_step(
         .group_by(Observation.step_id)
     )
     return {step: int(count) for step, count in rows.all() if step is not None}
+
+
+async def list_all_observations(
+    session: AsyncSession, *, workspace_id: int, channel_id: str | None = None
+) -> list[LoggedWaste]:
+    """Every log of a workspace (or of one of its channels), oldest first, for exports."""
+    stmt = _select().where(Observation.workspace_id == workspace_id)
+    if channel_id is not None:
+        stmt = stmt.where(Observation.channel_id == channel_id)
+    stmt = stmt.order_by(Observation.created_at, Observation.id)
+    return [_from_row(r) for r in (await session.execute(stmt)).all()]

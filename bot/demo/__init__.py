@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from bot.app import build_app
 from bot.clock import SettableClock
-from bot.demo import capture, mapping, story
+from bot.demo import backlog, capture, mapping, story
 from bot.demo.stage import DemoError, Stage
 from bot.deps import Deps
 from bot.fake_slack import FakeSlack, SlackDriver
@@ -29,7 +29,7 @@ from storage.migrate import upgrade
 
 Scene = Callable[[Stage], Awaitable[None]]
 
-SCENES: list[Scene] = [mapping.play, capture.play, mapping.review]
+SCENES: list[Scene] = [mapping.play, capture.play, mapping.review, backlog.play]
 
 # Monday of the demo week; scenes set the hour.
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)

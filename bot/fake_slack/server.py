@@ -44,7 +44,7 @@ from .blockkit import MESSAGE_TEXT_MAX, BlockError, check_message_blocks, check_
 from .socket_mode import SocketModeHub
 from .transcript import render_message, render_view, text_of
 
-__all__ = ["Call", "FakeChannel", "FakeFile", "FakeSlack", "FakeUser"]
+__all__ = ["Call", "FakeChannel", "FakeFile", "FakeSlack", "FakeUser", "Hold"]
 
 Json = dict[str, Any]
 
@@ -132,6 +132,17 @@ class _Fault:
 
 
 @dataclass
+class Hold:
+    """A call kept waiting by ``FakeSlack.hold_next``: ``arrived`` once it came in."""
+
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@dataclass
 class _ResponseUrl:
     name: str
     channel: str | None
@@ -186,6 +197,7 @@ class FakeSlack:
 
         self._calls: list[Call] = []
         self._faults: dict[str, deque[_Fault]] = {}
+        self._holds: dict[str, deque[Hold]] = {}
         self._users: dict[str, FakeUser] = {}
         self._channels: dict[str, FakeChannel] = {}
         self._messages: dict[str, list[Json]] = {}
@@ -475,6 +487,7 @@ class FakeSlack:
         """Forget recorded calls and pending failures; users, channels and messages stay."""
         self._calls.clear()
         self._faults.clear()
+        self._holds.clear()
 
     # -- failure injection --------------------------------------------------------------------
 
@@ -489,6 +502,16 @@ class FakeSlack:
     def server_error_next(self, method: str, status: int = 500, times: int = 1) -> None:
         """Answer the next calls with an HTTP 5xx and ``error: fatal_error``."""
         self._add_fault(method, _Fault("server", status=status), times)
+
+    def hold_next(self, method: str) -> Hold:
+        """Keep the next call to ``method`` unanswered until the hold is released.
+
+        For ordering races: calls made while it waits are answered first, as when Slack
+        delivers one request of several slower than the others.
+        """
+        hold = Hold()
+        self._holds.setdefault(method, deque()).append(hold)
+        return hold
 
     def _add_fault(self, method: str, fault: _Fault, times: int) -> None:
         self._faults.setdefault(method, deque()).extend([fault] * times)
@@ -614,6 +637,11 @@ class FakeSlack:
             )
             if auth_error is not None:
                 return self._answer(request, method, args, headers, _error(auth_error))
+        held = self._holds.get(method)
+        if held:
+            hold = held.popleft()
+            hold.arrived.set()
+            await hold.released.wait()
         fault = self._take_fault(method)
         if fault is not None:
             return self._answer_fault(request, method, args, headers, fault)

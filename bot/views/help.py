@@ -48,7 +48,7 @@ HELP: dict[str, tuple[str, list[Usage]]] = {
             ("/kaizen", "the backlog, ranked by votes"),
             ("/kaizen add", "propose an improvement theme (with an optional hypothesis)"),
             ("/kaizen show K-12", "one theme with its votes, actions and history"),
-            ("/kaizen start|done|drop K-12", "move a theme along"),
+            ("/kaizen select|start|done|drop K-12", "move a theme along"),
             ("/kaizen action", "add an action item"),
             ("/kaizen settings", "this channel's digest time, emoji and vote limit"),
             ("/kaizen subscribe|unsubscribe", "the weekly digest by DM"),

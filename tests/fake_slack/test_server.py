@@ -481,3 +481,21 @@ async def test_a_response_url_works_five_times(slack: FakeSlack) -> None:
     webhook = AsyncWebhookClient(slack.response_url("cmd-1"))
     statuses = [(await webhook.send(text="again")).status_code for _ in range(6)]
     assert statuses == [200] * 5 + [404]
+
+
+async def test_a_held_call_is_answered_after_later_ones_once_released(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    import asyncio
+
+    first = await client.chat_postMessage(channel="C1", text="v0")
+    hold = slack.hold_next("chat.update")
+    held = asyncio.ensure_future(client.chat_update(channel="C1", ts=first["ts"], text="v1"))
+    await asyncio.wait_for(hold.arrived.wait(), 5)
+    await client.chat_update(channel="C1", ts=first["ts"], text="v2")
+    assert not held.done()
+    assert slack.message("C1", first["ts"])["text"] == "v2"  # type: ignore[index]
+    hold.release()
+    await held
+    assert slack.message("C1", first["ts"])["text"] == "v1"  # type: ignore[index]
+    assert [c.args["text"] for c in slack.calls_to("chat.update")] == ["v2", "v1"]

@@ -1,0 +1,549 @@
+"""Block Kit for the kaizen backlog: the theme message, the backlog, the modals, replies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ConfirmObject,
+    ConversationFilter,
+    ConversationSelectElement,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+    TimePickerElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot import ids
+from bot.domain.channels import ChannelConfig
+from bot.domain.hypotheses import (
+    METRIC_LABELS,
+    METRIC_TARGET_EXAMPLES,
+    Metric,
+    describe_hypothesis,
+    format_metric_value,
+)
+from bot.domain.kaizen import MAX_ACTION_TEXT, ActionItem, ActionStatus, Theme, ThemeChange
+from bot.domain.themes import (
+    MAX_PROBLEM,
+    MAX_TITLE,
+    STATUS_LABELS,
+    ThemeAction,
+    ThemeStatus,
+    allowed_actions,
+    format_theme_ref,
+)
+from bot.domain.vsm import Step
+from bot.domain.wastes import CATEGORIES, WasteCategory
+from bot.views.common import Message, build_ephemeral, context_line
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MAX_ACTIONS_SHOWN = 10
+MAX_BACKLOG_SHOWN = 20
+
+STATUS_EMOJI = {
+    ThemeStatus.PROPOSED: ":bulb:",
+    ThemeStatus.SELECTED: ":dart:",
+    ThemeStatus.IN_PROGRESS: ":hammer_and_wrench:",
+    ThemeStatus.DONE: ":white_check_mark:",
+    ThemeStatus.DROPPED: ":wastebasket:",
+}
+ACTION_LABELS = {
+    ThemeAction.SELECT: "Select",
+    ThemeAction.START: "Start",
+    ThemeAction.DONE: "Done",
+    ThemeAction.DROP: "Drop",
+}
+
+
+def escape(text: str) -> str:
+    """User text made safe for mrkdwn: no accidental mentions or links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _section(text: str, **extra: Any) -> dict[str, Any]:
+    return SectionBlock(text=MarkdownTextObject(text=_clip(text, 3000)), **extra).to_dict()
+
+
+def _metadata(metadata: dict[str, Any]) -> str:
+    return json.dumps(metadata, separators=(",", ":"))
+
+
+def votes_label(count: int) -> str:
+    return f"{count} vote" if count == 1 else f"{count} votes"
+
+
+def status_label(status: ThemeStatus) -> str:
+    return f"{STATUS_EMOJI[status]} {STATUS_LABELS[status]}"
+
+
+def _date(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _addresses(theme: Theme) -> str:
+    parts = []
+    if theme.category is not None:
+        info = CATEGORIES[theme.category]
+        parts.append(f"{info.emoji} {info.label}")
+    if theme.step_name:
+        parts.append(f"at _{escape(theme.step_name)}_")
+    return " ".join(parts)
+
+
+def describe_theme_hypothesis(theme: Theme) -> str | None:
+    hyp = theme.hypothesis
+    if hyp is None:
+        return None
+    sentence = escape(describe_hypothesis(hyp, step_name=theme.step_name))
+    baseline = format_metric_value(hyp.metric, hyp.baseline)
+    target = format_metric_value(hyp.metric, hyp.target)
+    measured = "measured when it was set" if hyp.baseline is not None else "nothing to measure yet"
+    return (
+        f":test_tube: *Hypothesis:* {sentence}\n"
+        f"{METRIC_LABELS[hyp.metric]}: baseline *{baseline}* ({measured}) → target *{target}*, "
+        f"checked on {_date(hyp.check_date)}"
+    )
+
+
+def _action_line(item: ActionItem, today: date | None = None) -> str:
+    due = f", due {_date(item.due_date)}" if item.due_date else ""
+    late = " · :warning: *overdue*" if today is not None and item.is_overdue(today) else ""
+    if item.status is ActionStatus.DONE:
+        return f":white_check_mark: ~{escape(item.text)}~ — <@{item.owner_id}>"
+    return f":ballot_box_with_check: {escape(item.text)} — <@{item.owner_id}>{due}{late}"
+
+
+def action_item_block(item: ActionItem, today: date | None = None) -> dict[str, Any]:
+    """One action item; an open one carries its Done button."""
+    if item.status is ActionStatus.DONE:
+        return _section(_action_line(item, today))
+    button = ButtonElement(action_id=ids.ACTION_ACTION_DONE, text="Done", value=str(item.id))
+    return _section(_action_line(item, today), accessory=button)
+
+
+def _theme_buttons(theme: Theme) -> dict[str, Any] | None:
+    buttons: list[ButtonElement] = []
+    for action in allowed_actions(theme.status):
+        confirm = None
+        if action is ThemeAction.DROP:
+            confirm = ConfirmObject(
+                title=f"Drop {theme.ref}?",
+                text="It leaves the backlog; its votes stop counting.",
+                confirm="Drop it",
+                deny="Keep it",
+            )
+        buttons.append(
+            ButtonElement(
+                action_id=f"{ids.ACTION_THEME_STATUS}.{action.value}",
+                text=ACTION_LABELS[action],
+                value=f"{theme.number}:{action.value}",
+                style="primary" if action in (ThemeAction.START, ThemeAction.DONE) else None,
+                confirm=confirm,
+            )
+        )
+    if theme.is_open:
+        buttons.append(
+            ButtonElement(
+                action_id=ids.ACTION_THEME_ADD_ACTION,
+                text="Add action item",
+                value=str(theme.number),
+            )
+        )
+    return ActionsBlock(elements=buttons).to_dict() if buttons else None
+
+
+def build_theme_message(theme: Theme, *, actions: Sequence[ActionItem], vote_emoji: str) -> Message:
+    """The theme as posted in the channel; rebuilt from the database on every change."""
+    blocks: list[dict[str, Any]] = [
+        HeaderBlock(text=_clip(f"{theme.ref} · {theme.title}", 150)).to_dict()
+    ]
+    if theme.problem:
+        blocks.append(_section(escape(theme.problem)))
+    facts = [f"*{status_label(theme.status)}*", f"proposed by <@{theme.author_id}>"]
+    if addresses := _addresses(theme):
+        facts.append(f"addresses {addresses}")
+    blocks.append(context_line(" · ".join(facts)))
+    if hypothesis := describe_theme_hypothesis(theme):
+        blocks.append(_section(hypothesis))
+    vote_hint = f" · react with :{vote_emoji}: to vote" if theme.is_open else ""
+    blocks.append(_section(f":{vote_emoji}: *{votes_label(theme.votes)}*{vote_hint}"))
+    if actions:
+        blocks.append(_section("*Action items*"))
+        blocks += [action_item_block(a) for a in actions[:MAX_ACTIONS_SHOWN]]
+        if len(actions) > MAX_ACTIONS_SHOWN:
+            more = len(actions) - MAX_ACTIONS_SHOWN
+            blocks.append(context_line(f"… and {more} more: `/kaizen show {theme.ref}`"))
+    if buttons := _theme_buttons(theme):
+        blocks.append(buttons)
+    text = f"{theme.ref} {theme.title} — {votes_label(theme.votes)}, {STATUS_LABELS[theme.status]}"
+    return {"text": _clip(text, 3000), "blocks": blocks}
+
+
+def build_backlog(themes: Sequence[Theme], *, vote_emoji: str) -> Message:
+    if not themes:
+        return build_ephemeral(
+            "The backlog is empty. Propose the first improvement with `/kaizen add`."
+        )
+    lines = []
+    for rank, theme in enumerate(themes[:MAX_BACKLOG_SHOWN], start=1):
+        lines.append(
+            f"{rank}. *{theme.ref}* {escape(theme.title)} — :{vote_emoji}: "
+            f"{votes_label(theme.votes)} · {status_label(theme.status)}"
+        )
+    blocks = [
+        HeaderBlock(text="Kaizen backlog, by votes").to_dict(),
+        _section("\n".join(lines)),
+        context_line(
+            f"React with :{vote_emoji}: on a theme's message to vote. "
+            "`/kaizen show K-n` for one theme, `/kaizen add` to propose one."
+        ),
+    ]
+    if len(themes) > MAX_BACKLOG_SHOWN:
+        blocks.append(context_line(f"… and {len(themes) - MAX_BACKLOG_SHOWN} more."))
+    return build_ephemeral(f"The backlog: {len(themes)} open themes, by votes.", blocks)
+
+
+def _change_line(change: ThemeChange, tz_offset_seconds: int) -> str:
+    from datetime import timedelta
+
+    when = (change.at + timedelta(seconds=tz_offset_seconds)).strftime("%a %d %b %Y %H:%M")
+    if change.from_status is None:
+        return f"{when} — <@{change.actor_id}> proposed it"
+    return (
+        f"{when} — <@{change.actor_id}> moved it from {STATUS_LABELS[change.from_status]} "
+        f"to {STATUS_LABELS[change.to_status]}"
+    )
+
+
+def build_theme_detail(
+    theme: Theme,
+    *,
+    actions: Sequence[ActionItem],
+    changes: Sequence[ThemeChange],
+    voters: Sequence[str],
+    vote_emoji: str,
+    tz_offset_seconds: int = 0,
+) -> Message:
+    message = build_theme_message(theme, actions=actions, vote_emoji=vote_emoji)
+    blocks = [b for b in message["blocks"] if b["type"] != "actions"]
+    if voters:
+        shown = ", ".join(f"<@{v}>" for v in voters[:30])
+        more = f" and {len(voters) - 30} more" if len(voters) > 30 else ""
+        blocks.append(context_line(f"Voted by {shown}{more}"))
+    history = "\n".join(_change_line(c, tz_offset_seconds) for c in changes[-15:])
+    blocks += [DividerBlock().to_dict(), _section(f"*History*\n{history}")]
+    return build_ephemeral(message["text"], blocks[:50])
+
+
+def build_status_changed(theme: Theme) -> Message:
+    return build_ephemeral(f"{theme.ref} is now {STATUS_LABELS[theme.status]}.")
+
+
+def build_theme_proposed(theme: Theme) -> Message:
+    return build_ephemeral(
+        f":bulb: Proposed {theme.ref} “{theme.title}”. It is posted in the channel for votes."
+    )
+
+
+def build_action_added(item: ActionItem) -> Message:
+    on = f" on {format_theme_ref(item.theme_number)}" if item.theme_number else ""
+    due = f", due {_date(item.due_date)}" if item.due_date else ""
+    return build_ephemeral(
+        f":ballot_box_with_check: Action item added{on} for <@{item.owner_id}>{due}: {item.text}"
+    )
+
+
+def build_action_done(item: ActionItem, *, changed: bool) -> Message:
+    if not changed:
+        return build_ephemeral(f"That action item was done already: {item.text}")
+    return build_ephemeral(f":white_check_mark: Done: {item.text}")
+
+
+# -- modals -----------------------------------------------------------------------------------
+
+
+def _category_options() -> list[Option]:
+    return [
+        Option(value=c.value, text=CATEGORIES[c].label, description=CATEGORIES[c].meaning)
+        for c in WasteCategory
+    ]
+
+
+def _step_options(steps: Sequence[Step]) -> list[Option]:
+    return [Option(value=str(s.id), text=s.name[:75]) for s in steps[:100] if s.id is not None]
+
+
+def _metric_options() -> list[Option]:
+    return [Option(value=m.value, text=METRIC_LABELS[m]) for m in Metric]
+
+
+def build_theme_modal(
+    *, metadata: dict[str, Any], steps: Sequence[Step], ask_channel: bool = False
+) -> dict[str, Any]:
+    a = ids.ACTION_KAIZEN_INPUT
+    blocks: list[Any] = []
+    if ask_channel:
+        blocks.append(
+            InputBlock(
+                block_id=ids.BLOCK_THEME_CHANNEL,
+                label="Channel",
+                hint="The team's channel: the theme is posted there for votes.",
+                element=ConversationSelectElement(
+                    action_id=a,
+                    placeholder="Which team's channel?",
+                    default_to_current_conversation=True,
+                    filter=ConversationFilter(
+                        include=["public", "private"], exclude_bot_users=True
+                    ),
+                ),
+            )
+        )
+    blocks += [
+        InputBlock(
+            block_id=ids.BLOCK_THEME_TITLE,
+            label="Title",
+            element=PlainTextInputElement(
+                action_id=a, max_length=MAX_TITLE, placeholder="e.g. On-demand test environments"
+            ),
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_THEME_PROBLEM,
+            label="Problem",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=a,
+                multiline=True,
+                max_length=MAX_PROBLEM,
+                placeholder="What hurts today, and who feels it?",
+            ),
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_THEME_CATEGORY,
+            label="Waste it addresses",
+            optional=True,
+            element=StaticSelectElement(
+                action_id=a, placeholder="One of the eight wastes", options=_category_options()
+            ),
+        ),
+    ]
+    if steps:
+        blocks.append(
+            InputBlock(
+                block_id=ids.BLOCK_THEME_STEP,
+                label="Step it addresses",
+                optional=True,
+                hint="A step of this channel's value stream map (/vsm).",
+                element=StaticSelectElement(
+                    action_id=a, placeholder="Where in the stream?", options=_step_options(steps)
+                ),
+            )
+        )
+    blocks += [
+        _section(
+            "*Hypothesis* (optional): _If we ‹change›, ‹metric› will go from ‹baseline› to "
+            "‹target› by ‹check date›._ The baseline is measured from this channel's map and "
+            "logs when you propose it."
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_THEME_CHANGE,
+            label="If we…",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=a, max_length=500, placeholder="e.g. spin up test environments on demand"
+            ),
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_THEME_METRIC,
+            label="Metric",
+            optional=True,
+            hint="A wait at a step or a waste count uses the waste and step picked above.",
+            element=StaticSelectElement(
+                action_id=a, placeholder="What will move?", options=_metric_options()
+            ),
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_THEME_TARGET,
+            label="Target",
+            optional=True,
+            hint="A time (" + ", ".join(METRIC_TARGET_EXAMPLES[m] for m in Metric) + ")",
+            element=PlainTextInputElement(action_id=a, placeholder="e.g. 1d, 25%, 5"),
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_THEME_CHECK_DATE,
+            label="Check date",
+            optional=True,
+            element=DatePickerElement(action_id=a, placeholder="When to measure again"),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=ids.VIEW_THEME,
+        title="Propose a theme",
+        submit="Propose",
+        close="Cancel",
+        private_metadata=_metadata(metadata),
+        blocks=blocks,
+    ).to_dict()
+
+
+def _theme_option(theme: Theme) -> Option:
+    return Option(value=str(theme.number), text=_clip(f"{theme.ref} {theme.title}", 75))
+
+
+def build_action_modal(
+    *,
+    metadata: dict[str, Any],
+    themes: Sequence[Theme],
+    theme_number: int | None = None,
+    owner_id: str | None = None,
+) -> dict[str, Any]:
+    a = ids.ACTION_KAIZEN_INPUT
+    blocks: list[Any] = [
+        InputBlock(
+            block_id=ids.BLOCK_ACTION_TEXT,
+            label="What should be done?",
+            element=PlainTextInputElement(
+                action_id=a,
+                max_length=MAX_ACTION_TEXT,
+                placeholder="e.g. Ask IT for a quote on ephemeral environments",
+            ),
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_ACTION_OWNER,
+            label="Owner",
+            element=UserSelectElement(action_id=a, placeholder="Who?", initial_user=owner_id),
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_ACTION_DUE,
+            label="Due",
+            optional=True,
+            element=DatePickerElement(action_id=a, placeholder="By when?"),
+        ),
+    ]
+    options = [_theme_option(t) for t in themes[:100]]
+    if options:
+        initial = next((o for o in options if o.value == str(theme_number)), None)
+        blocks.append(
+            InputBlock(
+                block_id=ids.BLOCK_ACTION_THEME,
+                label="Theme",
+                optional=True,
+                element=StaticSelectElement(
+                    action_id=a,
+                    placeholder="Which improvement is it for?",
+                    options=options,
+                    initial_option=initial,
+                ),
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=ids.VIEW_ACTION_ITEM,
+        title="Add an action item",
+        submit="Add",
+        close="Cancel",
+        private_metadata=_metadata(metadata),
+        blocks=blocks,
+    ).to_dict()
+
+
+def build_settings_modal(*, metadata: dict[str, Any], config: ChannelConfig) -> dict[str, Any]:
+    a = ids.ACTION_KAIZEN_INPUT
+    days = [Option(value=str(i), text=name) for i, name in enumerate(WEEKDAYS)]
+    blocks: list[Any] = [
+        InputBlock(
+            block_id=ids.BLOCK_SETTINGS_DIGEST_DAY,
+            label="Weekly digest on",
+            element=StaticSelectElement(
+                action_id=a, options=days, initial_option=days[config.digest_weekday % 7]
+            ),
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_SETTINGS_DIGEST_TIME,
+            label="At",
+            element=TimePickerElement(action_id=a, initial_time=config.digest_time),
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_SETTINGS_TIMEZONE,
+            label="Time zone",
+            hint="The channel's time zone for the digest and due dates, e.g. Europe/Lisbon.",
+            element=PlainTextInputElement(action_id=a, initial_value=config.timezone),
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_SETTINGS_VOTE_EMOJI,
+            label="Vote emoji",
+            element=PlainTextInputElement(action_id=a, initial_value=f":{config.vote_emoji}:"),
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_SETTINGS_WASTE_EMOJI,
+            label="Waste emoji",
+            element=PlainTextInputElement(action_id=a, initial_value=f":{config.waste_emoji}:"),
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_SETTINGS_VOTE_LIMIT,
+            label="Votes per person",
+            optional=True,
+            hint="Dot voting: how many open themes each person may vote for. Empty: no limit.",
+            element=PlainTextInputElement(
+                action_id=a,
+                initial_value=str(config.vote_limit) if config.vote_limit else None,
+                placeholder="e.g. 3",
+            ),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=ids.VIEW_SETTINGS,
+        title="Channel settings",
+        submit="Save",
+        close="Cancel",
+        private_metadata=_metadata(metadata),
+        blocks=blocks,
+    ).to_dict()
+
+
+def build_settings_saved(config: ChannelConfig) -> Message:
+    limit = f"{config.vote_limit} per person" if config.vote_limit else "no limit"
+    return build_ephemeral(
+        f":gear: Saved. Digest on {WEEKDAYS[config.digest_weekday % 7]}s at "
+        f"{config.digest_time} ({config.timezone}); vote with :{config.vote_emoji}: "
+        f"({limit}); log waste with :{config.waste_emoji}:."
+    )
+
+
+def build_subscription(*, subscribed: bool, changed: bool) -> Message:
+    if subscribed:
+        note = "" if changed else " (you were already)"
+        return build_ephemeral(
+            f":mailbox_with_mail: You're subscribed{note}: this channel's weekly digest comes "
+            "to you by DM too. `/kaizen unsubscribe` stops it."
+        )
+    if not changed:
+        return build_ephemeral("You weren't subscribed to this channel's digest.")
+    return build_ephemeral(":mailbox_with_no_mail: Unsubscribed: no more digests by DM.")
+
+
+def build_export_started() -> Message:
+    return build_ephemeral(":outbox_tray: Exporting this channel's data as CSV; it arrives here.")
+
+
+def export_filename(channel_id: str, now: datetime) -> str:
+    return f"kaizen-{channel_id}-{now:%Y-%m-%d}.csv"

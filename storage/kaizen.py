@@ -1,0 +1,573 @@
+"""The kaizen backlog: themes and their history, votes, action items, digest subscriptions.
+
+Every function takes the workspace (and the channel where one applies); a theme number or an
+id from another workspace or channel finds nothing. Vote counts and rankings are aggregated in
+SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.errors import NotAllowed, NotFound
+from bot.domain.hypotheses import Hypothesis, Metric
+from bot.domain.kaizen import (
+    ActionItem,
+    ActionStatus,
+    KaizenExport,
+    NewActionItem,
+    NewTheme,
+    Theme,
+    ThemeChange,
+    Vote,
+    VoteOutcome,
+)
+from bot.domain.themes import (
+    OPEN_STATUSES,
+    ThemeAction,
+    ThemeStatus,
+    format_theme_ref,
+    next_status,
+)
+from bot.domain.wastes import WasteCategory
+from storage import waste as waste_store
+from storage.models import ActionItem as ActionRow
+from storage.models import Step, Subscription, Workspace
+from storage.models import Theme as ThemeRow
+from storage.models import ThemeEvent as EventRow
+from storage.models import Vote as VoteRow
+from storage.sql import insert_ignoring_conflict
+from storage.workspaces import Scope
+
+_OPEN = [s.value for s in OPEN_STATUSES]
+
+
+# -- themes -----------------------------------------------------------------------------------
+
+
+def _vote_count() -> Any:
+    return (
+        select(func.count(VoteRow.id))
+        .where(VoteRow.theme_id == ThemeRow.id)
+        .correlate(ThemeRow)
+        .scalar_subquery()
+    )
+
+
+def _select_themes() -> Any:
+    votes = _vote_count().label("votes")
+    return select(ThemeRow, Step.name, votes).outerjoin(Step, Step.id == ThemeRow.step_id)
+
+
+def _ranked(stmt: Any) -> Any:
+    return stmt.order_by(_vote_count().desc(), ThemeRow.created_at, ThemeRow.id)
+
+
+def _hypothesis(row: ThemeRow) -> Hypothesis | None:
+    if row.hyp_metric is None or row.hyp_target is None or row.hyp_check_date is None:
+        return None
+    return Hypothesis(
+        metric=Metric(row.hyp_metric),
+        target=row.hyp_target,
+        check_date=row.hyp_check_date,
+        baseline=row.hyp_baseline,
+        step_id=row.hyp_step_id,
+        category=WasteCategory(row.hyp_category) if row.hyp_category else None,
+        change=row.hyp_change,
+    )
+
+
+def _theme(found: Sequence[Any]) -> Theme:
+    row, step_name, votes = found
+    return Theme(
+        id=row.id,
+        number=row.number,
+        channel_id=row.channel_id,
+        title=row.title,
+        problem=row.problem,
+        category=WasteCategory(row.category) if row.category else None,
+        step_id=row.step_id,
+        step_name=step_name,
+        status=ThemeStatus(row.status),
+        author_id=row.author_id,
+        message_channel=row.message_channel,
+        message_ts=row.message_ts,
+        version=row.version,
+        hypothesis=_hypothesis(row),
+        votes=int(votes or 0),
+        created_at=row.created_at,
+    )
+
+
+async def _one_theme(session: AsyncSession, *where: Any) -> Theme | None:
+    found = (await session.execute(_select_themes().where(*where))).first()
+    return _theme(found) if found else None
+
+
+async def allocate_theme_number(session: AsyncSession, *, workspace_id: int) -> int:
+    """The next K-number of the workspace; one atomic UPDATE, so concurrent adds never collide."""
+    result = await session.execute(
+        update(Workspace)
+        .where(Workspace.id == workspace_id)
+        .values(next_theme_number=Workspace.next_theme_number + 1)
+        .returning(Workspace.next_theme_number)
+    )
+    return int(result.scalar_one()) - 1
+
+
+async def add_theme(
+    session: AsyncSession, *, scope: Scope, theme: NewTheme, author_id: str, now: datetime
+) -> Theme:
+    number = await allocate_theme_number(session, workspace_id=scope.workspace_id)
+    hyp = theme.hypothesis
+    row = ThemeRow(
+        workspace_id=scope.workspace_id,
+        channel_id=scope.channel_id,
+        number=number,
+        title=theme.title,
+        problem=theme.problem,
+        category=theme.category.value if theme.category else None,
+        step_id=theme.step_id,
+        status=ThemeStatus.PROPOSED.value,
+        author_id=author_id,
+        version=1,
+        hyp_metric=hyp.metric.value if hyp else None,
+        hyp_change=hyp.change if hyp else "",
+        hyp_baseline=hyp.baseline if hyp else None,
+        hyp_target=hyp.target if hyp else None,
+        hyp_check_date=hyp.check_date if hyp else None,
+        hyp_step_id=hyp.step_id if hyp else None,
+        hyp_category=hyp.category.value if hyp and hyp.category else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    session.add(
+        EventRow(
+            workspace_id=scope.workspace_id,
+            theme_id=row.id,
+            actor_id=author_id,
+            from_status=None,
+            to_status=ThemeStatus.PROPOSED.value,
+            at=now,
+        )
+    )
+    await session.flush()
+    found = await get_theme_by_id(session, workspace_id=scope.workspace_id, theme_id=row.id)
+    assert found is not None
+    return found
+
+
+async def get_theme(session: AsyncSession, *, scope: Scope, number: int) -> Theme | None:
+    """Theme K-``number`` of this channel; None for another channel's or workspace's."""
+    return await _one_theme(
+        session,
+        ThemeRow.workspace_id == scope.workspace_id,
+        ThemeRow.channel_id == scope.channel_id,
+        ThemeRow.number == number,
+    )
+
+
+async def find_theme(session: AsyncSession, *, scope: Scope, number: int) -> Theme:
+    """Like ``get_theme``, but NotFound saying why for a number that is not this channel's."""
+    theme = await get_theme(session, scope=scope, number=number)
+    if theme is not None:
+        return theme
+    ref = format_theme_ref(number)
+    raise NotFound(f"There is no {ref} in this channel. `/kaizen list` shows the backlog.")
+
+
+async def get_theme_by_id(
+    session: AsyncSession, *, workspace_id: int, theme_id: int
+) -> Theme | None:
+    return await _one_theme(session, ThemeRow.workspace_id == workspace_id, ThemeRow.id == theme_id)
+
+
+async def find_theme_by_message(
+    session: AsyncSession, *, scope: Scope, message_ts: str
+) -> Theme | None:
+    """The theme posted as message ``message_ts`` in the scope's channel, if it is one."""
+    return await _one_theme(
+        session,
+        ThemeRow.workspace_id == scope.workspace_id,
+        ThemeRow.message_channel == scope.channel_id,
+        ThemeRow.message_ts == message_ts,
+    )
+
+
+async def set_theme_message(
+    session: AsyncSession, *, workspace_id: int, theme_id: int, channel_id: str, message_ts: str
+) -> None:
+    await session.execute(
+        update(ThemeRow)
+        .where(ThemeRow.workspace_id == workspace_id, ThemeRow.id == theme_id)
+        .values(message_channel=channel_id, message_ts=message_ts)
+    )
+
+
+async def list_themes(
+    session: AsyncSession, *, scope: Scope, open_only: bool = True, limit: int | None = None
+) -> list[Theme]:
+    """The channel's backlog, most votes first; on a tie the older theme first."""
+    stmt = _select_themes().where(
+        ThemeRow.workspace_id == scope.workspace_id, ThemeRow.channel_id == scope.channel_id
+    )
+    if open_only:
+        stmt = stmt.where(ThemeRow.status.in_(_OPEN))
+    stmt = _ranked(stmt)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [_theme(r) for r in (await session.execute(stmt)).all()]
+
+
+async def list_theme_channels(
+    session: AsyncSession, *, workspace_id: int, limit: int = 20
+) -> list[str]:
+    """Channels of the workspace with open themes, the most recently active first."""
+    rows = await session.execute(
+        select(ThemeRow.channel_id)
+        .where(ThemeRow.workspace_id == workspace_id, ThemeRow.status.in_(_OPEN))
+        .group_by(ThemeRow.channel_id)
+        .order_by(func.max(ThemeRow.updated_at).desc(), ThemeRow.channel_id)
+        .limit(limit)
+    )
+    return [channel for (channel,) in rows.all()]
+
+
+async def change_theme_status(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    number: int,
+    action: ThemeAction,
+    actor_id: str,
+    now: datetime,
+) -> Theme:
+    """Move a theme on and record who did it; NotAllowed when the rules or a race say no.
+
+    The UPDATE only applies to the version that was read, so of two people pressing "done" at
+    the same moment exactly one moves the theme; the other is told it changed under them.
+    """
+    theme = await find_theme(session, scope=scope, number=number)
+    target = next_status(theme.status, action, number)
+    result = await session.execute(
+        update(ThemeRow)
+        .where(
+            ThemeRow.workspace_id == scope.workspace_id,
+            ThemeRow.id == theme.id,
+            ThemeRow.version == theme.version,
+        )
+        .values(status=target.value, version=ThemeRow.version + 1, updated_at=now)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise NotAllowed(f"Someone changed {theme.ref} at the same moment; look at it again.")
+    session.add(
+        EventRow(
+            workspace_id=scope.workspace_id,
+            theme_id=theme.id,
+            actor_id=actor_id,
+            from_status=theme.status.value,
+            to_status=target.value,
+            at=now,
+        )
+    )
+    await session.flush()
+    changed = await get_theme_by_id(session, workspace_id=scope.workspace_id, theme_id=theme.id)
+    assert changed is not None
+    return changed
+
+
+async def list_theme_changes(
+    session: AsyncSession, *, workspace_id: int, theme_id: int
+) -> list[ThemeChange]:
+    rows = await session.scalars(
+        select(EventRow)
+        .where(EventRow.workspace_id == workspace_id, EventRow.theme_id == theme_id)
+        .order_by(EventRow.at, EventRow.id)
+    )
+    return [
+        ThemeChange(
+            actor_id=r.actor_id,
+            from_status=ThemeStatus(r.from_status) if r.from_status else None,
+            to_status=ThemeStatus(r.to_status),
+            at=r.at,
+        )
+        for r in rows
+    ]
+
+
+# -- votes ------------------------------------------------------------------------------------
+
+
+async def count_open_votes(session: AsyncSession, *, scope: Scope, user_id: str) -> int:
+    """The votes a person has on the channel's open themes (what a dot-vote limit counts)."""
+    count = await session.scalar(
+        select(func.count(VoteRow.id))
+        .join(ThemeRow, ThemeRow.id == VoteRow.theme_id)
+        .where(
+            VoteRow.workspace_id == scope.workspace_id,
+            VoteRow.user_id == user_id,
+            ThemeRow.workspace_id == scope.workspace_id,
+            ThemeRow.channel_id == scope.channel_id,
+            ThemeRow.status.in_(_OPEN),
+        )
+    )
+    return int(count or 0)
+
+
+async def add_vote(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    theme: Theme,
+    user_id: str,
+    limit: int | None,
+    now: datetime,
+) -> VoteOutcome:
+    """One vote per person and theme; over the channel's limit the vote is not kept."""
+    if not theme.is_open:
+        return VoteOutcome.CLOSED
+    new_id = await insert_ignoring_conflict(
+        session,
+        VoteRow.__table__,  # type: ignore[arg-type]
+        {
+            "workspace_id": scope.workspace_id,
+            "theme_id": theme.id,
+            "user_id": user_id,
+            "created_at": now,
+        },
+    )
+    if new_id is None:
+        return VoteOutcome.ALREADY_COUNTED
+    if limit is not None and await count_open_votes(session, scope=scope, user_id=user_id) > limit:
+        await session.execute(delete(VoteRow).where(VoteRow.id == new_id))
+        return VoteOutcome.OVER_LIMIT
+    return VoteOutcome.COUNTED
+
+
+async def remove_vote(
+    session: AsyncSession, *, workspace_id: int, theme_id: int, user_id: str
+) -> bool:
+    """False when there was no such vote (a removal after a vote over the limit, a repeat)."""
+    result = await session.execute(
+        delete(VoteRow).where(
+            VoteRow.workspace_id == workspace_id,
+            VoteRow.theme_id == theme_id,
+            VoteRow.user_id == user_id,
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def list_voters(session: AsyncSession, *, workspace_id: int, theme_id: int) -> list[str]:
+    rows = await session.scalars(
+        select(VoteRow.user_id)
+        .where(VoteRow.workspace_id == workspace_id, VoteRow.theme_id == theme_id)
+        .order_by(VoteRow.created_at, VoteRow.id)
+    )
+    return list(rows)
+
+
+# -- action items -----------------------------------------------------------------------------
+
+
+def _select_actions() -> Any:
+    return select(ActionRow, ThemeRow.number).outerjoin(ThemeRow, ThemeRow.id == ActionRow.theme_id)
+
+
+def _action(found: Sequence[Any]) -> ActionItem:
+    row, number = found
+    return ActionItem(
+        id=row.id,
+        channel_id=row.channel_id,
+        theme_id=row.theme_id,
+        theme_number=number,
+        text=row.text,
+        owner_id=row.owner_id,
+        due_date=row.due_date,
+        status=ActionStatus(row.status),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        done_at=row.done_at,
+    )
+
+
+async def get_action_item(
+    session: AsyncSession, *, workspace_id: int, item_id: int
+) -> ActionItem | None:
+    found = (
+        await session.execute(
+            _select_actions().where(ActionRow.workspace_id == workspace_id, ActionRow.id == item_id)
+        )
+    ).first()
+    return _action(found) if found else None
+
+
+async def add_action_item(
+    session: AsyncSession, *, scope: Scope, item: NewActionItem, created_by: str, now: datetime
+) -> ActionItem:
+    row = ActionRow(
+        workspace_id=scope.workspace_id,
+        channel_id=scope.channel_id,
+        theme_id=item.theme_id,
+        text=item.text,
+        owner_id=item.owner_id,
+        due_date=item.due_date,
+        status=ActionStatus.OPEN.value,
+        created_by=created_by,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    found = await get_action_item(session, workspace_id=scope.workspace_id, item_id=row.id)
+    assert found is not None
+    return found
+
+
+async def complete_action_item(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    item_id: int,
+    channel_id: str | None,
+    now: datetime,
+) -> tuple[ActionItem, bool] | None:
+    """Mark an item done: the item and whether this call changed it; None if there is none.
+
+    ``channel_id`` (a button in a channel message) must be the item's channel; from App Home
+    the workspace is the scope.
+    """
+    where = [ActionRow.workspace_id == workspace_id, ActionRow.id == item_id]
+    if channel_id is not None:
+        where.append(ActionRow.channel_id == channel_id)
+    result = await session.execute(
+        update(ActionRow)
+        .where(*where, ActionRow.status == ActionStatus.OPEN.value)
+        .values(status=ActionStatus.DONE.value, done_at=now)
+    )
+    changed = bool(getattr(result, "rowcount", 0))
+    found = (await session.execute(_select_actions().where(*where))).first()
+    return (_action(found), changed) if found else None
+
+
+async def list_theme_actions(
+    session: AsyncSession, *, workspace_id: int, theme_id: int
+) -> list[ActionItem]:
+    """A theme's action items: open ones first, then by due date."""
+    stmt = (
+        _select_actions()
+        .where(ActionRow.workspace_id == workspace_id, ActionRow.theme_id == theme_id)
+        .order_by(
+            case((ActionRow.status == ActionStatus.OPEN.value, 0), else_=1),
+            ActionRow.due_date.is_(None),
+            ActionRow.due_date,
+            ActionRow.id,
+        )
+    )
+    return [_action(r) for r in (await session.execute(stmt)).all()]
+
+
+async def list_owner_actions(
+    session: AsyncSession, *, workspace_id: int, owner_id: str, today: date, limit: int = 20
+) -> list[ActionItem]:
+    """A person's open action items: overdue first, then by due date, undated last."""
+    stmt = (
+        _select_actions()
+        .where(
+            ActionRow.workspace_id == workspace_id,
+            ActionRow.owner_id == owner_id,
+            ActionRow.status == ActionStatus.OPEN.value,
+        )
+        .order_by(
+            case((ActionRow.due_date < today, 0), else_=1),
+            ActionRow.due_date.is_(None),
+            ActionRow.due_date,
+            ActionRow.id,
+        )
+        .limit(limit)
+    )
+    return [_action(r) for r in (await session.execute(stmt)).all()]
+
+
+# -- subscriptions ----------------------------------------------------------------------------
+
+
+async def add_subscription(
+    session: AsyncSession, *, scope: Scope, user_id: str, now: datetime
+) -> bool:
+    """False when the person was subscribed already."""
+    new_id = await insert_ignoring_conflict(
+        session,
+        Subscription.__table__,  # type: ignore[arg-type]
+        {
+            "workspace_id": scope.workspace_id,
+            "channel_id": scope.channel_id,
+            "user_id": user_id,
+            "created_at": now,
+        },
+    )
+    return new_id is not None
+
+
+async def remove_subscription(session: AsyncSession, *, scope: Scope, user_id: str) -> bool:
+    result = await session.execute(
+        delete(Subscription).where(
+            Subscription.workspace_id == scope.workspace_id,
+            Subscription.channel_id == scope.channel_id,
+            Subscription.user_id == user_id,
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def list_subscribers(session: AsyncSession, *, scope: Scope) -> list[str]:
+    rows = await session.scalars(
+        select(Subscription.user_id)
+        .where(
+            Subscription.workspace_id == scope.workspace_id,
+            Subscription.channel_id == scope.channel_id,
+        )
+        .order_by(Subscription.created_at, Subscription.id)
+    )
+    return list(rows)
+
+
+# -- export -----------------------------------------------------------------------------------
+
+
+async def get_export(
+    session: AsyncSession, *, workspace_id: int, channel_id: str | None = None
+) -> KaizenExport:
+    """A workspace's data, or one channel's, oldest first, for the CSV export."""
+    themes_stmt = _select_themes().where(ThemeRow.workspace_id == workspace_id)
+    votes_stmt = (
+        select(ThemeRow.number, ThemeRow.channel_id, VoteRow.user_id, VoteRow.created_at)
+        .join(ThemeRow, ThemeRow.id == VoteRow.theme_id)
+        .where(VoteRow.workspace_id == workspace_id)
+    )
+    actions_stmt = _select_actions().where(ActionRow.workspace_id == workspace_id)
+    if channel_id is not None:
+        themes_stmt = themes_stmt.where(ThemeRow.channel_id == channel_id)
+        votes_stmt = votes_stmt.where(ThemeRow.channel_id == channel_id)
+        actions_stmt = actions_stmt.where(ActionRow.channel_id == channel_id)
+    themes = [_theme(r) for r in (await session.execute(themes_stmt.order_by(ThemeRow.number)))]
+    votes = [
+        Vote(theme_number=n, channel_id=c, user_id=u, created_at=at)
+        for n, c, u, at in await session.execute(
+            votes_stmt.order_by(VoteRow.created_at, VoteRow.id)
+        )
+    ]
+    actions = [
+        _action(r)
+        for r in await session.execute(actions_stmt.order_by(ActionRow.created_at, ActionRow.id))
+    ]
+    observations = await waste_store.list_all_observations(
+        session, workspace_id=workspace_id, channel_id=channel_id
+    )
+    return KaizenExport(observations=observations, themes=themes, votes=votes, actions=actions)

@@ -1,0 +1,86 @@
+"""App Home: a person's action items (overdue first), their logs, their channels' top themes."""
+
+from __future__ import annotations
+
+import json
+
+from bot import ids
+from bot.fake_slack.driver import datepicker, input_values, plain, users_select
+from tests.support.harness import Harness
+from tests.support.kaizen import A, propose
+
+
+async def add_action(harness: Harness, text: str, due: str | None, owner: str = "U1") -> None:
+    await harness.driver.command(ids.CMD_KAIZEN, "action", user="U9", channel="C1")
+    response = await harness.driver.view_submission(
+        ids.VIEW_ACTION_ITEM,
+        input_values(
+            (ids.BLOCK_ACTION_TEXT, A, plain(text)),
+            (ids.BLOCK_ACTION_OWNER, A, users_select(owner)),
+            (ids.BLOCK_ACTION_DUE, A, datepicker(due)),
+        ),
+        user="U9",
+    )
+    assert response.status == 200 and not response.text
+
+
+async def open_home(harness: Harness, user: str) -> str:
+    await harness.driver.app_home_opened(user)
+    await harness.deps.drain()
+    home = harness.fake.home(user)
+    assert home is not None
+    return json.dumps(home)
+
+
+async def test_home_shows_my_actions_overdue_first_my_logs_and_my_channels_themes(
+    harness: Harness,
+) -> None:
+    harness.fake.add_channel("C1", "team", members=["U1", "U2"])
+    harness.fake.add_channel("C2", "elsewhere", members=["U2"])
+    await propose(harness, "Testers in refinement", channel="C1")
+    await propose(harness, "Secret plan", channel="C2")
+    await add_action(harness, "Book the room", "2026-11-30")
+    await add_action(harness, "Someone else's", "2026-11-20", owner="U2")
+    harness.clock.advance(days=5)  # 21 Nov: "Draft the proposal" (due 20 Nov) is overdue
+    await add_action(harness, "No date", None)
+    harness.clock.advance(days=-5)
+    await add_action(harness, "Draft the proposal", "2026-11-20")
+    await harness.driver.command(
+        ids.CMD_WASTE, "waiting 2h for the runner", user="U1", channel="C1"
+    )
+    harness.clock.advance(days=5)
+
+    home = await open_home(harness, "U1")
+    assert home.index("Draft the proposal") < home.index("Book the room") < home.index("No date")
+    assert "1 overdue" in home and "Someone else" not in home
+    assert "Testers in refinement" in home and "Secret plan" not in home
+    assert "for the runner" in home
+    assert ids.ACTION_WASTE_OPEN_MODAL in home and ids.ACTION_HOME_ADD_THEME in home
+
+
+async def test_home_refreshes_after_a_vote(harness: Harness) -> None:
+    harness.fake.add_channel("C1", "team", members=["U1", "U2"])
+    ts = await propose(harness, "Testers in refinement")
+    await open_home(harness, "U2")
+    await harness.driver.reaction_added("+1", user="U2", channel="C1", ts=ts)
+    await harness.deps.drain()
+    home = harness.fake.home("U2")
+    assert home is not None and "Testers in refinement — 1 vote" in json.dumps(
+        home, ensure_ascii=False
+    )
+
+
+async def test_log_waste_from_home_opens_the_modal_with_a_channel_picker(
+    harness: Harness,
+) -> None:
+    await open_home(harness, "U1")
+    view = harness.fake.home("U1")
+    assert view is not None
+    await harness.driver.block_action(ids.ACTION_WASTE_OPEN_MODAL, user="U1", view=view)
+    modal = harness.fake.find_view(callback_id=ids.VIEW_WASTE, user="U1")
+    assert modal is not None and ids.BLOCK_WASTE_CHANNEL in json.dumps(modal["blocks"])
+
+
+async def test_an_empty_home_says_what_will_show_up(harness: Harness) -> None:
+    home = await open_home(harness, "U7")
+    assert "Nothing open" in home and "No open themes" in home and "haven't logged" in home
