@@ -76,8 +76,6 @@ BLOCK_VSM_WAIT: Final = "vsm.wait"
 BLOCK_VSM_CA: Final = "vsm.ca"
 BLOCK_VSM_STATE: Final = "vsm.state"
 ACTION_VSM_INPUT: Final = "vsm.input"
-ACTION_VSM_MOVE_UP: Final = "vsm.move_up"
-ACTION_VSM_MOVE_DOWN: Final = "vsm.move_down"
 
 # Kaizen themes, votes, actions
 VIEW_THEME: Final = "kaizen.theme_modal"

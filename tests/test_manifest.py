@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,3 +63,27 @@ async def test_every_manifest_command_is_answered_by_the_app(
         response = await harness.driver.command(entry["command"], "help", user="U1", channel="C1")
         assert response.status == 200, entry["command"]
         assert entry["command"] in response.json["text"], entry["command"]
+
+
+def _registrations() -> dict[str, set[str]]:
+    """What handlers/ registers with app.command/event/shortcut, resolved through bot.ids."""
+    found: dict[str, set[str]] = {"command": set(), "event": set(), "shortcut": set()}
+    for path in (ROOT / "handlers").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            kind = node.func.attr
+            if kind not in found or not node.args:
+                continue
+            arg = node.args[0]
+            if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name):
+                assert arg.value.id == "ids", f"{path.name}: register with a bot.ids name"
+                found[kind].add(getattr(ids, arg.attr))
+    return found
+
+
+def test_every_registered_listener_is_in_the_manifest(manifest: dict[str, Any]) -> None:
+    registered = _registrations()
+    assert registered["command"] <= {c["command"] for c in manifest["features"]["slash_commands"]}
+    assert registered["event"] == set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert registered["shortcut"] == {s["callback_id"] for s in manifest["features"]["shortcuts"]}
