@@ -260,3 +260,26 @@ async def test_the_wait_modal_validates_and_stores(harness: Harness) -> None:
     await submit(harness, values("1d", "test data from the DBA team"), callback=ids.VIEW_WAIT)
     [row] = await rows(harness)
     assert (row.minutes, row.step_id, row.work_item, row.is_wait) == (1440, step, "PET-142", True)
+
+
+async def test_a_log_from_home_for_a_channel_without_the_bot_is_confirmed_by_dm(
+    harness: Harness,
+) -> None:
+    harness.fake.add_channel("GPRIV", "secret-team", is_private=True, is_member=False)
+    home = {"id": "VHOME", "type": "home", "blocks": [], "callback_id": ""}
+    await harness.driver.block_action(
+        ids.ACTION_WASTE_OPEN_MODAL, user="U1", channel=None, view=home
+    )
+    view = (await harness.fake.wait_for("views.open")).args["view"]
+    assert view["blocks"][0]["block_id"] == ids.BLOCK_WASTE_CHANNEL
+    values = waste_values(description="Release train missed again")
+    values[ids.BLOCK_WASTE_CHANNEL] = {
+        A: {"type": "conversations_select", "selected_conversation": "GPRIV"}
+    }
+    response = await submit(harness, values, raw_metadata=view["private_metadata"])
+    assert response.text in ("", "{}")
+    [row] = await rows(harness)
+    assert row.channel_id == "GPRIV"
+    dm = await harness.fake.wait_for("chat.postMessage", lambda c: c.args["channel"] == "U1")
+    assert "/invite" in json.dumps(dm.args)
+    assert "Release train missed again" in json.dumps(dm.args)
