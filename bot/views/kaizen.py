@@ -520,12 +520,16 @@ def build_settings_modal(*, metadata: dict[str, Any], config: ChannelConfig) -> 
     ).to_dict()
 
 
+# Said wherever the digest is configured, until the scheduled digest is sending.
+DIGEST_NOT_SENT_YET = "(The weekly digest is not being sent yet; this is kept for when it is.)"
+
+
 def build_settings_saved(config: ChannelConfig) -> Message:
     limit = f"{config.vote_limit} per person" if config.vote_limit else "no limit"
     return build_ephemeral(
         f":gear: Saved. Digest on {WEEKDAYS[config.digest_weekday % 7]}s at "
         f"{config.digest_time} ({config.timezone}); vote with :{config.vote_emoji}: "
-        f"({limit}); log waste with :{config.waste_emoji}:."
+        f"({limit}); log waste with :{config.waste_emoji}:. {DIGEST_NOT_SENT_YET}"
     )
 
 
@@ -533,8 +537,8 @@ def build_subscription(*, subscribed: bool, changed: bool) -> Message:
     if subscribed:
         note = "" if changed else " (you were already)"
         return build_ephemeral(
-            f":mailbox_with_mail: You're subscribed{note}: this channel's weekly digest comes "
-            "to you by DM too. `/kaizen unsubscribe` stops it."
+            f":mailbox_with_mail: You're subscribed{note}: this channel's weekly digest will "
+            "come to you by DM too. `/kaizen unsubscribe` stops it. " + DIGEST_NOT_SENT_YET
         )
     if not changed:
         return build_ephemeral("You weren't subscribed to this channel's digest.")
