@@ -7,14 +7,13 @@ database (``refresh_theme_message``), so racing updates settle on what is stored
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -78,7 +77,7 @@ from handlers.edge import (
 )
 from handlers.help import HELP_WORDS, unknown_subcommand
 from handlers.home import refresh_home
-from handlers.payloads import BlockActions, Command, ReactionEvent, ViewSubmission
+from handlers.payloads import BlockActions, Command, ModalMeta, ReactionEvent, ViewSubmission
 from storage import kaizen as store
 from storage.channels import get_channel_config, update_channel_config
 from storage.vsm import get_step, list_steps
@@ -87,34 +86,23 @@ from storage.workspaces import Scope
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_ID = r"^[CG][A-Z0-9]{1,31}$"
+# Themes live in a team's channel (public or private), never in a DM.
+TEAM_CHANNEL_ID = r"^[CG][A-Z0-9]{1,31}$"
 A = ids.ACTION_KAIZEN_INPUT
 MOVES = {action.value: action for action in ThemeAction}
 MAX_REFRESHES = 10
 
 
-class KaizenModalMeta(BaseModel):
+class KaizenModalMeta(ModalMeta):
     """What the kaizen modals carry between opening and submit (``private_metadata``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    command: ClassVar[str] = ids.CMD_KAIZEN
 
-    c: str | None = Field(default=None, pattern=CHANNEL_ID)
+    c: str | None = Field(default=None, pattern=TEAM_CHANNEL_ID)
     t: int | None = Field(default=None, ge=1)
     s: bool = False
     """The theme modal shows the step picker (the channel has a map)."""
     r: str | None = Field(default=None, max_length=500)
-
-    @classmethod
-    def parse(cls, text: str) -> KaizenModalMeta:
-        try:
-            return cls.model_validate(json.loads(text or "{}"))
-        except (ValueError, ValidationError):
-            raise InvalidInput(
-                "This form can't be read any more. Close it and run `/kaizen` again."
-            ) from None
-
-    def dump(self) -> dict[str, Any]:
-        return self.model_dump(exclude_defaults=True, mode="json")
 
 
 def register(app: AsyncApp) -> None:
@@ -402,7 +390,7 @@ def _read_theme_form(sub: ViewSubmission, meta: KaizenModalMeta) -> ThemeForm:
     errors: dict[str, str] = {}
     fields = _theme_fields(meta)
     channel = meta.c or _picked(sub, ids.BLOCK_THEME_CHANNEL, "selected_conversation") or ""
-    if not re.match(CHANNEL_ID, channel):
+    if not re.match(TEAM_CHANNEL_ID, channel):
         errors[ids.BLOCK_THEME_CHANNEL] = "Pick the channel of the team this theme is for."
     title = problem = ""
     try:

@@ -2,13 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.domain.errors import InvalidInput
+
+CHANNEL_ID = r"^[CGD][A-Z0-9]{1,31}$"
+"""A conversation id (public, private, or a DM); ids from payloads are checked against it."""
 
 
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class ModalMeta(BaseModel):
+    """What a modal carries between opening and submit, as compact JSON in ``private_metadata``.
+
+    Slack hands the metadata back as the app wrote it, but it is still input: anything that
+    does not parse into the declared fields is refused with a message, never trusted.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    command: ClassVar[str] = ""
+    """The command that opens the modal again, for the message when the metadata is bad."""
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        try:
+            return cls.model_validate(json.loads(text or "{}"))
+        except (ValueError, ValidationError):
+            raise InvalidInput(
+                f"This form can't be read any more. Close it and run `{cls.command}` again."
+            ) from None
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(exclude_defaults=True, mode="json")
 
 
 class Command(_Payload):

@@ -6,13 +6,12 @@ read what they need, answer "Drawing…" at once and leave the picture to a foll
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,7 +20,7 @@ from bot import ids
 from bot.charts.vsm_map import render_comparison, render_value_stream
 from bot.deps import Deps
 from bot.domain.durations import parse_duration
-from bot.domain.errors import InvalidInput, KaizenError, NotFound
+from bot.domain.errors import KaizenError, NotFound
 from bot.domain.vsm import (
     MAX_STEP_NAME,
     MapState,
@@ -69,7 +68,7 @@ from handlers.edge import (
     workspace_transaction,
 )
 from handlers.help import HELP_WORDS, unknown_subcommand
-from handlers.payloads import Command, ViewSubmission
+from handlers.payloads import CHANNEL_ID, Command, ModalMeta, ViewSubmission
 from storage import vsm as store
 from storage import waste as waste_store
 
@@ -87,27 +86,15 @@ STATE_WORDS = {state.value: state for state in MapState}
 A = ids.ACTION_VSM_INPUT
 
 
-class VsmModalMeta(BaseModel):
+class VsmModalMeta(ModalMeta):
     """What the step and remove forms carry between opening and submit."""
 
-    model_config = ConfigDict(extra="forbid")
+    command: ClassVar[str] = ids.CMD_VSM
 
-    c: str = Field(pattern=r"^[CGD][A-Z0-9]{1,31}$")
+    c: str = Field(pattern=CHANNEL_ID)
     st: MapState = MapState.CURRENT
     id: int | None = Field(default=None, ge=1)
     r: str | None = Field(default=None, max_length=500)
-
-    @classmethod
-    def parse(cls, text: str) -> VsmModalMeta:
-        try:
-            return cls.model_validate(json.loads(text or "{}"))
-        except (ValueError, ValidationError):
-            raise InvalidInput(
-                "This form can't be read any more. Close it and run `/vsm` again."
-            ) from None
-
-    def dump(self) -> dict[str, Any]:
-        return self.model_dump(exclude_defaults=True, mode="json")
 
 
 def register(app: AsyncApp) -> None:

@@ -7,12 +7,11 @@ The waste emoji reaction arrives through ``handlers.reactions``, which calls
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -44,20 +43,26 @@ from handlers.edge import (
     workspace_transaction,
 )
 from handlers.help import HELP_WORDS
-from handlers.payloads import BlockActions, Command, MessageShortcut, ReactionEvent, ViewSubmission
+from handlers.payloads import (
+    CHANNEL_ID,
+    BlockActions,
+    Command,
+    MessageShortcut,
+    ModalMeta,
+    ReactionEvent,
+    ViewSubmission,
+)
 from storage import waste as store
 from storage.vsm import get_step, list_steps
 from storage.workspaces import Scope
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_ID = r"^[CGD][A-Z0-9]{1,31}$"
 
-
-class WasteModalMeta(BaseModel):
+class WasteModalMeta(ModalMeta):
     """What the modal carries between opening and submit (``private_metadata``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    command: ClassVar[str] = ids.CMD_WASTE
 
     c: str | None = Field(default=None, pattern=CHANNEL_ID)
     s: Source = Source.MODAL
@@ -65,18 +70,6 @@ class WasteModalMeta(BaseModel):
     r: str | None = Field(default=None, max_length=500)
     ni: bool = False
     """The bot is not in the channel: the confirmation says how to invite it."""
-
-    @classmethod
-    def parse(cls, text: str) -> WasteModalMeta:
-        try:
-            return cls.model_validate(json.loads(text or "{}"))
-        except (ValueError, ValidationError):
-            raise InvalidInput(
-                "This form can't be read any more. Close it and run `/waste` again."
-            ) from None
-
-    def dump(self) -> dict[str, Any]:
-        return self.model_dump(exclude_defaults=True, mode="json")
 
 
 def register(app: AsyncApp) -> None:
