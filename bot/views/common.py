@@ -2,15 +2,52 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
     ContextBlock,
     MarkdownTextObject,
+    Option,
     SectionBlock,
 )
 
+from bot.domain.vsm import Step
+from bot.domain.wastes import CATEGORIES, WasteCategory
+
 Message = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Text typed by a user, made safe to show inside mrkdwn (no stray links or mentions)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def section(text: str, **extra: Any) -> dict[str, Any]:
+    return SectionBlock(text=MarkdownTextObject(text=clip(text, 3000)), **extra).to_dict()
+
+
+def metadata_json(metadata: dict[str, Any]) -> str:
+    """A modal's ``private_metadata``: compact, as its limit is 3000 characters."""
+    return json.dumps(metadata, separators=(",", ":"))
+
+
+def category_options() -> list[Option]:
+    """The eight wastes as select options, each with its one-line software meaning."""
+    return [
+        Option(value=c.value, text=CATEGORIES[c].label, description=CATEGORIES[c].meaning)
+        for c in WasteCategory
+    ]
+
+
+def step_options(steps: Sequence[Step]) -> list[Option]:
+    """A map's steps as select options (a static select holds at most 100)."""
+    return [Option(value=str(s.id), text=s.name[:75]) for s in steps[:100] if s.id is not None]
 
 
 def build_apology(error_id: str) -> str:

@@ -11,24 +11,18 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     DividerBlock,
     HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
 )
 from slack_sdk.models.views import View
 
 from bot import ids
 from bot.domain.kaizen import ActionItem, Theme
 from bot.domain.observations import LoggedWaste
-from bot.views.common import context_line
-from bot.views.kaizen import action_item_block, escape, status_label, votes_label
+from bot.views.common import context_line, escape, section
+from bot.views.kaizen import action_item_block, status_label, votes_label
 from bot.views.waste import describe
 
 MAX_BLOCKS = 100
 THEMES_PER_CHANNEL = 3
-
-
-def _section(text: str) -> dict[str, Any]:
-    return SectionBlock(text=MarkdownTextObject(text=text[:3000])).to_dict()
 
 
 def build_home(
@@ -49,7 +43,7 @@ def build_home(
             ]
         ).to_dict(),
         DividerBlock().to_dict(),
-        _section("*Your open action items*"),
+        section("*Your open action items*"),
     ]
     if actions:
         overdue = sum(1 for a in actions if a.is_overdue(today))
@@ -58,21 +52,21 @@ def build_home(
         blocks += [action_item_block(a, today) for a in actions[:20]]
     else:
         blocks.append(context_line("Nothing open. Action items assigned to you show up here."))
-    blocks += [DividerBlock().to_dict(), _section("*Top themes in your channels*")]
+    blocks += [DividerBlock().to_dict(), section("*Top themes in your channels*")]
     if channel_themes:
         for channel_id, themes in channel_themes[:10]:
             lines = [
                 f"*{t.ref}* {escape(t.title)} — {votes_label(t.votes)} · {status_label(t.status)}"
                 for t in themes[:THEMES_PER_CHANNEL]
             ]
-            blocks.append(_section(f"<#{channel_id}>\n" + "\n".join(lines)))
+            blocks.append(section(f"<#{channel_id}>\n" + "\n".join(lines)))
     else:
         blocks.append(
             context_line("No open themes in your channels yet. Propose one: `/kaizen add`.")
         )
-    blocks += [DividerBlock().to_dict(), _section("*Your recent logs*")]
+    blocks += [DividerBlock().to_dict(), section("*Your recent logs*")]
     if logs:
-        blocks += [_section(f"{describe(w)}\n_in <#{w.channel_id}>_") for w in logs[:10]]
+        blocks += [section(f"{describe(w)}\n_in <#{w.channel_id}>_") for w in logs[:10]]
     else:
         blocks.append(context_line("You haven't logged any waste yet. Try `/waste` in a channel."))
     return View(type="home", blocks=blocks[:MAX_BLOCKS]).to_dict()

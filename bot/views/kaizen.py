@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -17,10 +16,8 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     Option,
     PlainTextInputElement,
-    SectionBlock,
     StaticSelectElement,
     TimePickerElement,
     UserSelectElement,
@@ -47,8 +44,18 @@ from bot.domain.themes import (
     format_theme_ref,
 )
 from bot.domain.vsm import Step
-from bot.domain.wastes import CATEGORIES, WasteCategory
-from bot.views.common import Message, build_ephemeral, context_line
+from bot.domain.wastes import CATEGORIES
+from bot.views.common import (
+    Message,
+    build_ephemeral,
+    category_options,
+    clip,
+    context_line,
+    escape,
+    metadata_json,
+    section,
+    step_options,
+)
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_ACTIONS_SHOWN = 10
@@ -67,23 +74,6 @@ ACTION_LABELS = {
     ThemeAction.DONE: "Done",
     ThemeAction.DROP: "Drop",
 }
-
-
-def escape(text: str) -> str:
-    """User text made safe for mrkdwn: no accidental mentions or links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _section(text: str, **extra: Any) -> dict[str, Any]:
-    return SectionBlock(text=MarkdownTextObject(text=_clip(text, 3000)), **extra).to_dict()
-
-
-def _metadata(metadata: dict[str, Any]) -> str:
-    return json.dumps(metadata, separators=(",", ":"))
 
 
 def votes_label(count: int) -> str:
@@ -134,9 +124,9 @@ def _action_line(item: ActionItem, today: date | None = None) -> str:
 def action_item_block(item: ActionItem, today: date | None = None) -> dict[str, Any]:
     """One action item; an open one carries its Done button."""
     if item.status is ActionStatus.DONE:
-        return _section(_action_line(item, today))
+        return section(_action_line(item, today))
     button = ButtonElement(action_id=ids.ACTION_ACTION_DONE, text="Done", value=str(item.id))
-    return _section(_action_line(item, today), accessory=button)
+    return section(_action_line(item, today), accessory=button)
 
 
 def _theme_buttons(theme: Theme) -> dict[str, Any] | None:
@@ -173,20 +163,20 @@ def _theme_buttons(theme: Theme) -> dict[str, Any] | None:
 def build_theme_message(theme: Theme, *, actions: Sequence[ActionItem], vote_emoji: str) -> Message:
     """The theme as posted in the channel; rebuilt from the database on every change."""
     blocks: list[dict[str, Any]] = [
-        HeaderBlock(text=_clip(f"{theme.ref} · {theme.title}", 150)).to_dict()
+        HeaderBlock(text=clip(f"{theme.ref} · {theme.title}", 150)).to_dict()
     ]
     if theme.problem:
-        blocks.append(_section(escape(theme.problem)))
+        blocks.append(section(escape(theme.problem)))
     facts = [f"*{status_label(theme.status)}*", f"proposed by <@{theme.author_id}>"]
     if addresses := _addresses(theme):
         facts.append(f"addresses {addresses}")
     blocks.append(context_line(" · ".join(facts)))
     if hypothesis := describe_theme_hypothesis(theme):
-        blocks.append(_section(hypothesis))
+        blocks.append(section(hypothesis))
     vote_hint = f" · react with :{vote_emoji}: to vote" if theme.is_open else ""
-    blocks.append(_section(f":{vote_emoji}: *{votes_label(theme.votes)}*{vote_hint}"))
+    blocks.append(section(f":{vote_emoji}: *{votes_label(theme.votes)}*{vote_hint}"))
     if actions:
-        blocks.append(_section("*Action items*"))
+        blocks.append(section("*Action items*"))
         blocks += [action_item_block(a) for a in actions[:MAX_ACTIONS_SHOWN]]
         if len(actions) > MAX_ACTIONS_SHOWN:
             more = len(actions) - MAX_ACTIONS_SHOWN
@@ -194,7 +184,7 @@ def build_theme_message(theme: Theme, *, actions: Sequence[ActionItem], vote_emo
     if buttons := _theme_buttons(theme):
         blocks.append(buttons)
     text = f"{theme.ref} {theme.title} — {votes_label(theme.votes)}, {STATUS_LABELS[theme.status]}"
-    return {"text": _clip(text, 3000), "blocks": blocks}
+    return {"text": clip(text, 3000), "blocks": blocks}
 
 
 def build_backlog(themes: Sequence[Theme], *, vote_emoji: str) -> Message:
@@ -210,7 +200,7 @@ def build_backlog(themes: Sequence[Theme], *, vote_emoji: str) -> Message:
         )
     blocks = [
         HeaderBlock(text="Kaizen backlog, by votes").to_dict(),
-        _section("\n".join(lines)),
+        section("\n".join(lines)),
         context_line(
             f"React with :{vote_emoji}: on a theme's message to vote. "
             "`/kaizen show K-n` for one theme, `/kaizen add` to propose one."
@@ -249,7 +239,7 @@ def build_theme_detail(
         more = f" and {len(voters) - 30} more" if len(voters) > 30 else ""
         blocks.append(context_line(f"Voted by {shown}{more}"))
     history = "\n".join(_change_line(c, tz_offset_seconds) for c in changes[-15:])
-    blocks += [DividerBlock().to_dict(), _section(f"*History*\n{history}")]
+    blocks += [DividerBlock().to_dict(), section(f"*History*\n{history}")]
     return build_ephemeral(message["text"], blocks[:50])
 
 
@@ -278,17 +268,6 @@ def build_action_done(item: ActionItem, *, changed: bool) -> Message:
 
 
 # -- modals -----------------------------------------------------------------------------------
-
-
-def _category_options() -> list[Option]:
-    return [
-        Option(value=c.value, text=CATEGORIES[c].label, description=CATEGORIES[c].meaning)
-        for c in WasteCategory
-    ]
-
-
-def _step_options(steps: Sequence[Step]) -> list[Option]:
-    return [Option(value=str(s.id), text=s.name[:75]) for s in steps[:100] if s.id is not None]
 
 
 def _metric_options() -> list[Option]:
@@ -340,7 +319,7 @@ def build_theme_modal(
             label="Waste it addresses",
             optional=True,
             element=StaticSelectElement(
-                action_id=a, placeholder="One of the eight wastes", options=_category_options()
+                action_id=a, placeholder="One of the eight wastes", options=category_options()
             ),
         ),
     ]
@@ -352,12 +331,12 @@ def build_theme_modal(
                 optional=True,
                 hint="A step of this channel's value stream map (/vsm).",
                 element=StaticSelectElement(
-                    action_id=a, placeholder="Where in the stream?", options=_step_options(steps)
+                    action_id=a, placeholder="Where in the stream?", options=step_options(steps)
                 ),
             )
         )
     blocks += [
-        _section(
+        section(
             "*Hypothesis* (optional): _If we ‹change›, ‹metric› will go from ‹baseline› to "
             "‹target› by ‹check date›._ The baseline is measured from this channel's map and "
             "logs when you propose it."
@@ -399,13 +378,13 @@ def build_theme_modal(
         title="Propose a theme",
         submit="Propose",
         close="Cancel",
-        private_metadata=_metadata(metadata),
+        private_metadata=metadata_json(metadata),
         blocks=blocks,
     ).to_dict()
 
 
 def _theme_option(theme: Theme) -> Option:
-    return Option(value=str(theme.number), text=_clip(f"{theme.ref} {theme.title}", 75))
+    return Option(value=str(theme.number), text=clip(f"{theme.ref} {theme.title}", 75))
 
 
 def build_action_modal(
@@ -460,7 +439,7 @@ def build_action_modal(
         title="Add an action item",
         submit="Add",
         close="Cancel",
-        private_metadata=_metadata(metadata),
+        private_metadata=metadata_json(metadata),
         blocks=blocks,
     ).to_dict()
 
@@ -515,7 +494,7 @@ def build_settings_modal(*, metadata: dict[str, Any], config: ChannelConfig) -> 
         title="Channel settings",
         submit="Save",
         close="Cancel",
-        private_metadata=_metadata(metadata),
+        private_metadata=metadata_json(metadata),
         blocks=blocks,
     ).to_dict()
 

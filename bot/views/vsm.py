@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,7 +29,13 @@ from bot.domain.vsm import (
     compute_metrics,
     ordered,
 )
-from bot.views.common import Message, build_ephemeral, context_line
+from bot.views.common import (
+    Message,
+    build_ephemeral,
+    context_line,
+    escape,
+    metadata_json,
+)
 
 MAX_OWNER_ROLE = 80
 START = "start"
@@ -46,10 +51,6 @@ COMPARISON_FILENAME = "value-stream-compare.png"
 
 def map_name(state: MapState) -> str:
     return f"{state.value}-state map"
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _percent(value: float | None) -> str:
@@ -206,7 +207,7 @@ def build_step_modal(
         title="Edit step" if step else "Add a step",
         submit="Save" if step else "Add step",
         close="Cancel",
-        private_metadata=json.dumps(metadata, separators=(",", ":")),
+        private_metadata=metadata_json(metadata),
         blocks=blocks,
     ).to_dict()
 
@@ -223,7 +224,7 @@ def build_notice(title: str, text: str) -> dict[str, Any]:
 
 def build_remove_modal(*, metadata: dict[str, Any], state: MapState, step: Step) -> dict[str, Any]:
     text = (
-        f"Remove *{_escape(step.name)}* (step {step.position}) from the {map_name(state)}?\n"
+        f"Remove *{escape(step.name)}* (step {step.position}) from the {map_name(state)}?\n"
         f"{_step_numbers(step)}"
     )
     return View(
@@ -232,7 +233,7 @@ def build_remove_modal(*, metadata: dict[str, Any], state: MapState, step: Step)
         title="Remove a step",
         submit="Remove",
         close="Keep it",
-        private_metadata=json.dumps(metadata, separators=(",", ":")),
+        private_metadata=metadata_json(metadata),
         blocks=[
             SectionBlock(text=MarkdownTextObject(text=text)),
             SectionBlock(
@@ -252,21 +253,19 @@ def _step_numbers(step: Step) -> str:
     parts.append(f"wait {format_duration(step.wait_minutes)}")
     parts.append(f"%C&A {step.pct_complete_accurate}")
     if step.owner_role:
-        parts.append(_escape(step.owner_role))
+        parts.append(escape(step.owner_role))
     return " · ".join(parts)
 
 
 def _chain(steps: Sequence[Step], highlight: int | None = None) -> str:
-    names = [
-        f"*{_escape(s.name)}*" if s.id == highlight else _escape(s.name) for s in ordered(steps)
-    ]
+    names = [f"*{escape(s.name)}*" if s.id == highlight else escape(s.name) for s in ordered(steps)]
     return " → ".join(names)
 
 
 def build_step_saved(step: Step, steps: Sequence[Step], state: MapState, *, added: bool) -> Message:
     verb = "Added" if added else "Saved"
     text = (
-        f":white_check_mark: {verb} *{_escape(step.name)}* on the {map_name(state)}, "
+        f":white_check_mark: {verb} *{escape(step.name)}* on the {map_name(state)}, "
         f"step {step.position} of {len(steps)}: {_step_numbers(step)}"
     )
     show = "/vsm future" if state is MapState.FUTURE else "/vsm"
@@ -279,7 +278,7 @@ def build_step_saved(step: Step, steps: Sequence[Step], state: MapState, *, adde
 
 def build_step_moved(step: Step, steps: Sequence[Step], state: MapState) -> Message:
     text = (
-        f":arrow_right: Moved *{_escape(step.name)}* to step {step.position} of {len(steps)} "
+        f":arrow_right: Moved *{escape(step.name)}* to step {step.position} of {len(steps)} "
         f"on the {map_name(state)}."
     )
     blocks = [
@@ -290,7 +289,7 @@ def build_step_moved(step: Step, steps: Sequence[Step], state: MapState) -> Mess
 
 
 def build_step_removed(step: Step, steps: Sequence[Step], state: MapState) -> Message:
-    text = f":wastebasket: Removed *{_escape(step.name)}* from the {map_name(state)}."
+    text = f":wastebasket: Removed *{escape(step.name)}* from the {map_name(state)}."
     blocks = [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
     if steps:
         blocks.append(context_line(_chain(steps)))
@@ -332,9 +331,9 @@ def build_step_not_found(name: str, steps: Sequence[Step], state: MapState) -> M
     if not name:
         problem = "Which step? Name it after the command."
     else:
-        problem = f"There is no step called “{_escape(name)}” on the {map_name(state)}."
+        problem = f"There is no step called “{escape(name)}” on the {map_name(state)}."
     if steps:
-        listed = ", ".join(f"`{_escape(s.name)}`" for s in ordered(steps))
+        listed = ", ".join(f"`{escape(s.name)}`" for s in ordered(steps))
         return build_ephemeral(f":warning: {problem} Its steps: {listed}.")
     return build_ephemeral(
         f":warning: {problem} It has no steps yet: add one with `/vsm add{flag}`."
@@ -376,7 +375,7 @@ def _metric_lines(metrics: MapMetrics) -> list[str]:
     ]
     if metrics.constraint is not None:
         lines.append(
-            f"Constraint: *{_escape(metrics.constraint.name)}*, where work waits "
+            f"Constraint: *{escape(metrics.constraint.name)}*, where work waits "
             f"{format_hours(metrics.constraint.wait_minutes)}"
         )
     else:
@@ -397,7 +396,7 @@ def map_summary(
     chain = ordered(steps)
     metrics = compute_metrics(chain)
     count = len(chain)
-    lines = [f"*{_escape(title)} — {STATE_LABELS[state].lower()}*, {count} steps"]
+    lines = [f"*{escape(title)} — {STATE_LABELS[state].lower()}*, {count} steps"]
     lines += _metric_lines(metrics)
     seen = [(s, measured[s.id]) for s in chain if s.id is not None and s.id in measured]
     if seen:
@@ -405,7 +404,7 @@ def map_summary(
         for step, wait in seen:
             noun = "wait" if wait.count == 1 else "waits"
             lines.append(
-                f"• {_escape(step.name)}: median {format_hours(wait.median)}, "
+                f"• {escape(step.name)}: median {format_hours(wait.median)}, "
                 f"p85 {format_hours(wait.p85)} over {wait.count} {noun}; "
                 f"estimated {format_hours(step.wait_minutes)}"
             )
@@ -417,7 +416,7 @@ def map_summary(
     burst = [(s, waste_counts.get(s.id, 0)) for s in chain if s.id is not None]
     top = max((n for _, n in burst), default=0)
     if top > 0:
-        names = ", ".join(_escape(s.name) for s, n in burst if n == top)
+        names = ", ".join(escape(s.name) for s, n in burst if n == top)
         lines.append(f"Kaizen burst: {names}, with {top} logs, the most waste of any step")
     if count >= MAX_STEPS:
         lines.append(f"_This map has {MAX_STEPS} steps, the most it can hold._")
@@ -464,7 +463,7 @@ def comparison_summary(comparison: MapComparison, *, title: str) -> str:
             comparison.rolled_ca,
         ),
     ]
-    lines = [f"*{_escape(title)} — current vs future state*"]
+    lines = [f"*{escape(title)} — current vs future state*"]
     for label, now, then, delta in rows:
         kind = "duration" if label in ("Lead time", "Process time") else "ratio"
         change = _delta(delta.current, delta.future, kind=kind)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +25,15 @@ from bot.domain.durations import format_duration
 from bot.domain.observations import LoggedWaste
 from bot.domain.vsm import Step
 from bot.domain.wastes import CATEGORIES, MAX_DESCRIPTION, WasteCategory
-from bot.views.common import Message, build_ephemeral, context_line
+from bot.views.common import (
+    Message,
+    build_ephemeral,
+    category_options,
+    context_line,
+    escape,
+    metadata_json,
+    step_options,
+)
 
 MAX_LINK = 500
 MAX_WORK_ITEM = 200
@@ -37,15 +44,6 @@ def category_label(category: str | None) -> str:
         return ":grey_question: Uncategorised"
     info = CATEGORIES[WasteCategory(category)]
     return f"{info.emoji} {info.label}"
-
-
-def _category_option(category: WasteCategory) -> Option:
-    info = CATEGORIES[category]
-    return Option(value=category.value, text=info.label, description=info.meaning)
-
-
-def _step_options(steps: Sequence[Step]) -> list[Option]:
-    return [Option(value=str(s.id), text=s.name[:75]) for s in steps[:100] if s.id is not None]
 
 
 def _step_input(block_id: str, steps: Sequence[Step], *, hint: str) -> InputBlock | None:
@@ -59,7 +57,7 @@ def _step_input(block_id: str, steps: Sequence[Step], *, hint: str) -> InputBloc
         element=StaticSelectElement(
             action_id=ids.ACTION_WASTE_INPUT,
             placeholder="Where in the stream?",
-            options=_step_options(steps),
+            options=step_options(steps),
         ),
     )
 
@@ -95,7 +93,7 @@ def build_waste_modal(
             element=StaticSelectElement(
                 action_id=ids.ACTION_WASTE_INPUT,
                 placeholder="Pick one of the eight wastes",
-                options=[_category_option(c) for c in WasteCategory],
+                options=category_options(),
             ),
         )
     )
@@ -161,7 +159,7 @@ def build_waste_modal(
         title="Log a waste",
         submit="Log it",
         close="Cancel",
-        private_metadata=json.dumps(metadata, separators=(",", ":")),
+        private_metadata=metadata_json(metadata),
         blocks=blocks,
     ).to_dict()
 
@@ -210,7 +208,7 @@ def build_wait_modal(
         title="Log a wait",
         submit="Log it",
         close="Cancel",
-        private_metadata=json.dumps(metadata, separators=(",", ":")),
+        private_metadata=metadata_json(metadata),
         blocks=blocks,
     ).to_dict()
 
@@ -221,16 +219,12 @@ def describe(waste: LoggedWaste) -> str:
     if waste.minutes:
         parts.append(f"{'waited' if waste.is_wait else 'lost'} {format_duration(waste.minutes)}")
     if waste.step_name:
-        parts.append(f"at _{_escape(waste.step_name)}_")
+        parts.append(f"at _{escape(waste.step_name)}_")
     head = " · ".join(parts)
-    text = _escape(waste.description)
+    text = escape(waste.description)
     if len(text) > 600:
         text = text[:600] + "…"
     return f"{head}\n>{text}" if text else head
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _undo_button(waste: LoggedWaste) -> ButtonElement:
