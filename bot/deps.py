@@ -7,8 +7,6 @@ middleware under the context key ``deps``.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -44,12 +42,6 @@ class Deps:
         """Run CPU-bound work (drawing images) off the event loop."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.cpu, lambda: fn(*args, **kwargs))
-
-    def reporter_key(self, workspace_id: int, user_id: str) -> str:
-        """A stable keyed hash of a user, so anonymous logs stay undoable by their author only."""
-        secret = self.settings.slack_signing_secret or self.settings.slack_app_token
-        key = secret.get_secret_value().encode() if secret else b"kaizen-bot"
-        return hmac.new(key, f"{workspace_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> None:
         """Run follow-up Slack calls after the reply to Slack, for work already committed.

@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deps import Deps
 from bot.domain.errors import KaizenError
+from bot.domain.observations import reporter_key
 from bot.views.common import build_not_in_channel
 from storage.deliveries import claim_delivery
-from storage.workspaces import Scope, get_or_add_workspace
+from storage.workspaces import Scope, resolve_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +47,13 @@ class Work:
     session: AsyncSession
     workspace_id: int
     deps: Deps
+    reporter_secret: str
 
     def scope(self, channel_id: str) -> Scope:
         return Scope(self.workspace_id, channel_id)
 
     def reporter_key(self, user_id: str) -> str:
-        return self.deps.reporter_key(self.workspace_id, user_id)
+        return reporter_key(self.reporter_secret, user_id)
 
     async def first_delivery(self, key: str | None) -> bool:
         """Claim a delivery key (event id or trigger id); False when it was handled before."""
@@ -65,10 +67,15 @@ class Work:
 @asynccontextmanager
 async def workspace_transaction(deps: Deps, origin: Origin) -> AsyncIterator[Work]:
     async with deps.db.transaction() as session:
-        workspace_id = await get_or_add_workspace(
+        workspace = await resolve_workspace(
             session, team_id=origin.team_id, enterprise_id=origin.enterprise_id, now=deps.now()
         )
-        yield Work(session=session, workspace_id=workspace_id, deps=deps)
+        yield Work(
+            session=session,
+            workspace_id=workspace.id,
+            deps=deps,
+            reporter_secret=workspace.reporter_secret,
+        )
 
 
 NOT_A_MEMBER = {"not_in_channel", "channel_not_found", "is_archived"}

@@ -52,6 +52,8 @@ class Workspace(Base):
     team_id: Mapped[str] = mapped_column(String(SLACK_ID))
     name: Mapped[str] = mapped_column(String(200), default="")
     next_theme_number: Mapped[int] = mapped_column(Integer, default=1)
+    reporter_secret: Mapped[str] = mapped_column(String(64), default="")
+    """Random per workspace: keys the reporter hashes, so no token rotation orphans a log."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,9 +21,16 @@ class Scope:
     channel_id: str
 
 
-async def get_or_add_workspace(
+@dataclass(frozen=True, slots=True)
+class WorkspaceRef:
+    id: int
+    reporter_secret: str
+
+
+async def resolve_workspace(
     session: AsyncSession, *, team_id: str, enterprise_id: str | None, now: datetime
-) -> int:
+) -> WorkspaceRef:
+    """The workspace a request came from, created on its first request."""
     enterprise = enterprise_id or ""
     await insert_ignoring_conflict(
         session,
@@ -33,14 +41,23 @@ async def get_or_add_workspace(
             "name": "",
             "created_at": now,
             "next_theme_number": 1,
+            "reporter_secret": secrets.token_hex(32),
         },
     )
     row = await session.execute(
-        select(Workspace.id).where(
+        select(Workspace.id, Workspace.reporter_secret).where(
             Workspace.team_id == team_id, Workspace.enterprise_id == enterprise
         )
     )
-    return row.scalar_one()
+    workspace_id, secret = row.one()
+    return WorkspaceRef(id=workspace_id, reporter_secret=secret)
+
+
+async def get_or_add_workspace(
+    session: AsyncSession, *, team_id: str, enterprise_id: str | None, now: datetime
+) -> int:
+    found = await resolve_workspace(session, team_id=team_id, enterprise_id=enterprise_id, now=now)
+    return found.id
 
 
 async def find_workspace(

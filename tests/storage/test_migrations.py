@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 
 from storage.db import Database
+from storage.migrate import upgrade
 from storage.models import Base
 
 
@@ -34,3 +36,28 @@ async def test_sqlite_runs_in_wal_with_foreign_keys(db: Database) -> None:
         journal = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar_one()
         foreign_keys = (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar_one()
     assert (journal, foreign_keys) == ("wal", 1)
+
+
+async def test_the_reporter_secret_migration_gives_existing_workspaces_their_own_key(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/old.db")
+    try:
+        await upgrade(db, "a42807e58596")
+        async with db.engine.begin() as conn:
+            for team in ("T1", "T2"):
+                await conn.execute(
+                    text(
+                        "INSERT INTO workspaces (enterprise_id, team_id, name, next_theme_number,"
+                        " created_at) VALUES ('', :team, '', 1, '2026-11-01 00:00:00')"
+                    ),
+                    {"team": team},
+                )
+        await upgrade(db)
+        async with db.engine.connect() as conn:
+            secrets = (await conn.execute(text("SELECT reporter_secret FROM workspaces"))).all()
+    finally:
+        await db.dispose()
+    keys = [row[0] for row in secrets]
+    assert len(set(keys)) == 2
+    assert all(len(key) == 64 for key in keys)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from storage.db import Database
 from storage.deliveries import claim_delivery, prune_deliveries
-from storage.workspaces import find_workspace, get_or_add_workspace
+from storage.workspaces import find_workspace, get_or_add_workspace, resolve_workspace
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
@@ -69,3 +69,14 @@ async def test_old_deliveries_are_pruned(any_db: Database) -> None:
         await claim_delivery(s, workspace_id=ws, key="new", now=NOW)
         assert await prune_deliveries(s, now=NOW) == 1
         assert await claim_delivery(s, workspace_id=ws, key="old", now=NOW)
+
+
+async def test_each_workspace_keeps_its_own_reporter_secret(any_db: Database) -> None:
+    async with any_db.transaction() as s:
+        first = await resolve_workspace(s, team_id="T1", enterprise_id=None, now=NOW)
+        other = await resolve_workspace(s, team_id="T2", enterprise_id=None, now=NOW)
+    async with any_db.transaction() as s:
+        again = await resolve_workspace(s, team_id="T1", enterprise_id=None, now=NOW)
+    assert again == first
+    assert len(first.reporter_secret) == 64
+    assert other.reporter_secret != first.reporter_secret
