@@ -20,8 +20,11 @@ async def play(stage: Stage) -> None:
             stage.say(f"— {DAYS[day]} —")
             shown_day = day
         command = ids.CMD_WAIT if how == "wait" else ids.CMD_WASTE
-        await stage.command(who, command, text, show=day == 0 or (how == "wait" and day == 3))
-    stage.say(f"… and {len(WEEK) - 4} more quick logs through the week.")
+        # Monday's replies in full; after that, what people typed is enough to follow along.
+        full = day == 0
+        await stage.command(who, command, text, show=full)
+        if not full:
+            stage.say(f"{who}: {command} {text}   ✓ logged")
 
     for day, hour, author, text, reactor in REACTED:
         stage.at(day, hour)

@@ -48,6 +48,8 @@ class Stage:
     ) -> dict[str, Any]:
         response = await self.driver.command(command, text, user=self.user(who), channel=channel)
         body = self._check(response, f"{command} {text}")
+        if str(body.get("text", "")).startswith(":warning:"):
+            raise DemoError(f"{who}: {command} {text} was refused: {body['text']}")
         if show:
             self.lines.append(f"{who}: {command} {text}".rstrip())
             if body.get("text") or body.get("blocks"):

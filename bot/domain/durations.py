@@ -141,15 +141,19 @@ def split_leading_duration(text: str) -> tuple[int | None, str]:
 
 
 def format_duration(minutes: int) -> str:
-    """Compact form that ``parse_duration`` reads back: ``45m``, ``2h 30m``, ``1w 2d``."""
+    """Compact form that ``parse_duration`` reads back: ``45m``, ``2h 30m``, ``10d``, ``2w``.
+
+    Weeks only for whole weeks: people say "10 days", not "a week and three days".
+    """
     if minutes < 0:
         raise ValueError(f"negative duration: {minutes}")
     if minutes == 0:
         return "0m"
+    if minutes % MINUTES_PER_WEEK == 0:
+        return f"{minutes // MINUTES_PER_WEEK}w"
     parts: list[str] = []
     remaining = minutes
     for size, unit in (
-        (MINUTES_PER_WEEK, "w"),
         (MINUTES_PER_DAY, "d"),
         (MINUTES_PER_HOUR, "h"),
         (1, "m"),

@@ -113,9 +113,10 @@ def test_parse_duration_error_shortens_a_long_quote() -> None:
         (28 * 60, "1d 4h"),
         (3 * 24 * 60, "3d"),
         (7 * 24 * 60, "1w"),
-        (9 * 24 * 60, "1w 2d"),
-        (9 * 24 * 60 + 1, "1w 2d 1m"),
-        (MAX_MINUTES, "52w 1d"),
+        (9 * 24 * 60, "9d"),
+        (9 * 24 * 60 + 1, "9d 1m"),
+        (14 * 24 * 60, "2w"),
+        (MAX_MINUTES, "365d"),
     ],
 )
 def test_format_duration_is_compact(minutes: int, text: str) -> None:
