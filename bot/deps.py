@@ -34,6 +34,8 @@ class Deps:
     clock: Callable[[], datetime] = utc_now
     cpu: Executor = field(default_factory=lambda: ThreadPoolExecutor(2, "kaizen-cpu"))
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
+    _running: set[str] = field(default_factory=set, init=False, repr=False)
+    _again: set[str] = field(default_factory=set, init=False, repr=False)
 
     def now(self) -> datetime:
         return self.clock()
@@ -52,6 +54,31 @@ class Deps:
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
+
+    def spawn_coalesced(self, key: str, make: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+        """Like ``spawn``, but one run per ``key`` at a time: a request made while one is under
+        way makes it run once more when it ends, however many requests came meanwhile.
+
+        For refreshing what Slack shows from the database (a theme message after a burst of
+        votes): the last run reads the final state, and Slack's rate limits see a few calls
+        instead of one per event.
+        """
+        if key in self._running:
+            self._again.add(key)
+            return
+        self._running.add(key)
+
+        async def run() -> None:
+            try:
+                while True:
+                    self._again.discard(key)
+                    await make()
+                    if key not in self._again:
+                        return
+            finally:
+                self._running.discard(key)
+
+        self.spawn(run(), name=key)
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

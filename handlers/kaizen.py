@@ -211,7 +211,7 @@ async def move_theme(
         "kaizen.theme_moved",
         extra={"team": origin.team_id, "channel": channel_id, "action": action.value},
     )
-    deps.spawn(refresh_theme_message(client, deps, origin, theme.id), name="kaizen.refresh")
+    _refresh_soon(client, deps, origin, theme.id)
     return theme
 
 
@@ -249,6 +249,13 @@ async def press_theme_status(
 
 
 # -- the theme message ------------------------------------------------------------------------
+
+
+def _refresh_soon(client: AsyncWebClient, deps: Deps, origin: Origin, theme_id: int) -> None:
+    deps.spawn_coalesced(
+        f"kaizen.refresh:{origin.enterprise_id}:{origin.team_id}:{theme_id}",
+        lambda: refresh_theme_message(client, deps, origin, theme_id),
+    )
 
 
 async def refresh_theme_message(
@@ -558,7 +565,7 @@ async def vote_by_reaction(
         )
     logger.info("kaizen.vote", extra={"channel": scope.channel_id, "outcome": outcome.value})
     if outcome is VoteOutcome.COUNTED:
-        deps.spawn(refresh_theme_message(client, deps, origin, theme.id), name="kaizen.refresh")
+        _refresh_soon(client, deps, origin, theme.id)
         refresh_home(client, deps, origin, event.user)
     elif outcome is VoteOutcome.OVER_LIMIT:
         text = f"{_limit_message(config.vote_limit)} Your vote on {theme.ref} was not counted."
@@ -590,7 +597,7 @@ async def unvote_by_reaction(
             work.session, workspace_id=work.workspace_id, theme_id=theme.id, user_id=event.user
         )
     if removed:
-        deps.spawn(refresh_theme_message(client, deps, origin, theme.id), name="kaizen.refresh")
+        _refresh_soon(client, deps, origin, theme.id)
         refresh_home(client, deps, origin, event.user)
 
 
@@ -696,9 +703,7 @@ async def submit_action_item(
     if item is None:
         return
     if item.theme_id is not None:
-        deps.spawn(
-            refresh_theme_message(client, deps, origin, item.theme_id), name="kaizen.refresh"
-        )
+        _refresh_soon(client, deps, origin, item.theme_id)
     refresh_home(client, deps, origin, item.owner_id, sub.user.id)
     deps.spawn(
         tell(client, user=sub.user.id, channel=item.channel_id, message=build_action_added(item)),
@@ -728,9 +733,7 @@ async def complete_action_item(
         return
     item, changed = done
     if item.theme_id is not None and changed:
-        deps.spawn(
-            refresh_theme_message(client, deps, origin, item.theme_id), name="kaizen.refresh"
-        )
+        _refresh_soon(client, deps, origin, item.theme_id)
     if action.channel_id is not None:
         await tell(
             client,
