@@ -17,7 +17,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.vsm import MapState, StepDraft, check_room, clean_step_name, place_after
 from bot.domain.vsm import Step as StepData
 from storage.models import Step
-from storage.workspaces import Scope
+from storage.workspaces import Scope, lock_workspace
 
 
 def to_domain(row: Step) -> StepData:
@@ -113,6 +113,7 @@ async def add_step(
 
     Raises ``KaizenError`` with ``field`` "name" (taken, map full) or "after" (no such step).
     """
+    await lock_workspace(session, workspace_id=scope.workspace_id)
     rows = await _map_rows(session, scope, state.value)
     check_room(len(rows))
     _check_name_free(rows, draft.name)

@@ -60,6 +60,17 @@ async def get_or_add_workspace(
     return found.id
 
 
+async def lock_workspace(session: AsyncSession, *, workspace_id: int) -> None:
+    """Serialise a workspace's writers for the rest of the transaction.
+
+    For rules no constraint can hold, such as "at most 30 steps a map": two transactions could
+    each count 29 and both add. PostgreSQL takes a row lock; SQLite has one writer already.
+    """
+    await session.execute(
+        select(Workspace.id).where(Workspace.id == workspace_id).with_for_update()
+    )
+
+
 async def find_workspace(
     session: AsyncSession, *, team_id: str, enterprise_id: str | None
 ) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -128,3 +129,21 @@ async def test_ids_of_another_workspace_or_channel_change_nothing(any_db: Databa
             await remove_step(s, scope=scope, state=MapState.FUTURE, step_id=step, now=NOW) is None
         )
     assert await names(any_db, scope) == [(1, "Build")]
+
+
+async def test_concurrent_adds_never_take_a_map_past_its_limit(any_db: Database) -> None:
+    scope, _ = await scopes(any_db)
+    for i in range(MAX_STEPS - 2):
+        await add(any_db, scope, f"Step {i}", None)
+
+    async def add_one(name: str) -> bool:
+        try:
+            await add(any_db, scope, name, None)
+        except KaizenError:
+            return False
+        return True
+
+    added = await asyncio.gather(*(add_one(f"Late {i}") for i in range(6)))
+    async with any_db.transaction() as s:
+        steps = await list_steps(s, scope=scope)
+    assert (sum(added), len(steps)) == (2, MAX_STEPS)
