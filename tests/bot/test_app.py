@@ -56,8 +56,13 @@ async def test_healthz_is_ok_while_the_database_answers(harness: Harness) -> Non
 
 
 async def test_healthz_is_unavailable_without_the_database(harness: Harness) -> None:
-    harness.deps.db = Database("sqlite+aiosqlite:////nonexistent/dir/kaizen.db")
-    status, body = await harness.get("/healthz")
+    broken = Database("sqlite+aiosqlite:////nonexistent/dir/kaizen.db")
+    original, harness.deps.db = harness.deps.db, broken
+    try:
+        status, body = await harness.get("/healthz")
+    finally:
+        harness.deps.db = original
+        await broken.dispose()
     assert (status, "unreachable" in body) == (503, True)
 
 
