@@ -35,7 +35,8 @@ async def home_opened(
     event = body.get("event") or {}
     if event.get("tab", "home") != "home" or not event.get("user"):
         return
-    await publish_home(client, deps, Origin.of(context), str(event["user"]))
+    # Publishing looks up channel members: answer the event first, publish right after.
+    refresh_home(client, deps, Origin.of(context), str(event["user"]))
 
 
 async def _is_member(client: AsyncWebClient, channel: str, user: str) -> bool:
