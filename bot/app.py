@@ -91,7 +91,7 @@ def build_app(
         user_facing_authorize_error_message=NOT_INSTALLED,
         # The reply to Slack waits for the listener: a user is told "stored" only after the
         # commit, and no write happens after Slack already heard 200 (see FACTS on lost writes).
-        # Slow work (drawing images) runs in lazy listeners.
+        # Slow follow-ups (drawing a map, updating a theme message) go through Deps.spawn.
         process_before_response=True,
         request_verification_enabled=signing_secret is not None,
         **bolt_options,
