@@ -136,6 +136,12 @@ def field_errors(error: KaizenError, fields: dict[str | None, str]) -> FormError
     return FormErrors({block: error.message})
 
 
+def errors_ack(error: KaizenError | FormErrors, fields: dict[str | None, str]) -> dict[str, Any]:
+    """The ack that shows a modal's bad input inline, whichever way it was found."""
+    found = error if isinstance(error, FormErrors) else field_errors(error, fields)
+    return found.as_ack()
+
+
 _SLACK_HOOK_HOSTS = {"hooks.slack.com", "hooks.slack-gov.com"}
 
 

@@ -69,6 +69,7 @@ from handlers.edge import (
     FormErrors,
     Origin,
     Work,
+    errors_ack,
     field_errors,
     tell,
     trusted_response_url,
@@ -510,11 +511,8 @@ async def submit_theme(
     try:
         meta = KaizenModalMeta.parse(sub.view.private_metadata)
         stored = await _store_theme(deps, origin, sub, meta, _read_theme_form(sub, meta))
-    except InvalidInput as error:
-        await ack(**field_errors(error, {None: ids.BLOCK_THEME_TITLE}).as_ack())
-        return
-    except FormErrors as errors:
-        await ack(**errors.as_ack())
+    except (InvalidInput, FormErrors) as error:
+        await ack(**errors_ack(error, {None: ids.BLOCK_THEME_TITLE}))
         return
     await ack()
     if stored is None:
@@ -693,11 +691,8 @@ async def submit_action_item(
                 item = await store.add_action_item(
                     work.session, scope=scope, item=new, created_by=sub.user.id, now=deps.now()
                 )
-    except InvalidInput as error:
-        await ack(**field_errors(error, {None: ids.BLOCK_ACTION_TEXT}).as_ack())
-        return
-    except FormErrors as errors:
-        await ack(**errors.as_ack())
+    except (InvalidInput, FormErrors) as error:
+        await ack(**errors_ack(error, {None: ids.BLOCK_ACTION_TEXT}))
         return
     await ack()
     if item is None:
@@ -812,11 +807,8 @@ async def submit_settings(
             config = await update_channel_config(
                 work.session, scope=scope, config=_read_settings_form(sub, current), now=deps.now()
             )
-    except InvalidInput as error:
-        await ack(**field_errors(error, {None: ids.BLOCK_SETTINGS_TIMEZONE}).as_ack())
-        return
-    except FormErrors as errors:
-        await ack(**errors.as_ack())
+    except (InvalidInput, FormErrors) as error:
+        await ack(**errors_ack(error, {None: ids.BLOCK_SETTINGS_TIMEZONE}))
         return
     await ack()
     deps.spawn(

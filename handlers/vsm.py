@@ -62,7 +62,7 @@ from handlers.edge import (
     FormErrors,
     Origin,
     Work,
-    field_errors,
+    errors_ack,
     tell,
     trusted_response_url,
     workspace_transaction,
@@ -380,11 +380,8 @@ async def submit_step(
         meta = VsmModalMeta.parse(sub.view.private_metadata)
         state, draft, after = _read_step_form(sub, meta)
         saved = await _save_step(deps, Origin.of(context), sub, meta, state, draft, after)
-    except KaizenError as error:
-        await ack(**field_errors(error, FIELDS).as_ack())
-        return
-    except FormErrors as errors:
-        await ack(**errors.as_ack())
+    except (KaizenError, FormErrors) as error:
+        await ack(**errors_ack(error, FIELDS))
         return
     await ack()
     if saved is None:

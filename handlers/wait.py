@@ -17,7 +17,14 @@ from bot.domain.wastes import WasteCategory, clean_description, parse_quick_wait
 from bot.views.common import build_ephemeral, build_error
 from bot.views.help import build_help
 from bot.views.waste import MAX_WORK_ITEM, build_wait_modal, build_waste_confirmation
-from handlers.edge import FormErrors, Origin, tell, trusted_response_url, workspace_transaction
+from handlers.edge import (
+    FormErrors,
+    Origin,
+    errors_ack,
+    tell,
+    trusted_response_url,
+    workspace_transaction,
+)
 from handlers.help import HELP_WORDS
 from handlers.payloads import Command, ViewSubmission
 from handlers.waste import WasteModalMeta, store_submission
@@ -133,11 +140,8 @@ async def submit_wait(
         waste = await store_submission(
             deps, origin, sub, meta.c, new, step_block=ids.BLOCK_WAIT_STEP
         )
-    except InvalidInput as error:
-        await ack(response_action="errors", errors={ids.BLOCK_WAIT_REASON: error.message})
-        return
-    except FormErrors as errors:
-        await ack(**errors.as_ack())
+    except (InvalidInput, FormErrors) as error:
+        await ack(**errors_ack(error, {None: ids.BLOCK_WAIT_REASON}))
         return
     await ack()
     if waste is not None:

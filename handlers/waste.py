@@ -36,7 +36,7 @@ from handlers.edge import (
     BEFORE_ACK_BUDGET,
     FormErrors,
     Origin,
-    field_errors,
+    errors_ack,
     tell,
     trusted_response_url,
     user_tz_offset,
@@ -270,11 +270,8 @@ async def submit_waste(
         waste = await store_submission(
             deps, Origin.of(context), sub, channel, new, step_block=ids.BLOCK_WASTE_STEP
         )
-    except InvalidInput as error:
-        await ack(**field_errors(error, {None: ids.BLOCK_WASTE_DESCRIPTION}).as_ack())
-        return
-    except FormErrors as errors:
-        await ack(**errors.as_ack())
+    except (InvalidInput, FormErrors) as error:
+        await ack(**errors_ack(error, {None: ids.BLOCK_WASTE_DESCRIPTION}))
         return
     await ack()
     if waste is None:
