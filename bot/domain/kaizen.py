@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.domain.errors import InvalidInput
 from bot.domain.hypotheses import Hypothesis, Observation
 from bot.domain.observations import LoggedWaste
+from bot.domain.text import clean_line
 from bot.domain.themes import OPEN_STATUSES, ThemeStatus, format_theme_ref
 from bot.domain.votes import base_emoji
 from bot.domain.wastes import WasteCategory
@@ -130,15 +131,13 @@ class KaizenExport:
 
 
 def clean_action_text(text: str) -> str:
-    cleaned = " ".join(text.split())
-    if not cleaned:
-        raise InvalidInput("Say what should be done.", field="text")
-    if len(cleaned) > MAX_ACTION_TEXT:
-        raise InvalidInput(
-            f"Keep the action to {MAX_ACTION_TEXT} characters; this one has {len(cleaned)}.",
-            field="text",
-        )
-    return cleaned
+    return clean_line(
+        text,
+        limit=MAX_ACTION_TEXT,
+        missing="Say what should be done.",
+        noun="the action",
+        field="text",
+    )
 
 
 def check_due_date(due: date | None, today: date) -> None:

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from bot.domain.errors import InvalidInput, NotAllowed
+from bot.domain.text import clean_line
 
 T = TypeVar("T")
 
@@ -103,15 +104,9 @@ def format_theme_ref(number: int) -> str:
 
 def clean_title(text: str) -> str:
     """One line of 1 to 150 characters, spaces collapsed."""
-    title = " ".join(text.split())
-    if not title:
-        raise InvalidInput("Give the theme a title.", field="title")
-    if len(title) > MAX_TITLE:
-        raise InvalidInput(
-            f"Keep the title to {MAX_TITLE} characters; this one has {len(title)}.",
-            field="title",
-        )
-    return title
+    return clean_line(
+        text, limit=MAX_TITLE, missing="Give the theme a title.", noun="the title", field="title"
+    )
 
 
 def clean_problem(text: str) -> str:
