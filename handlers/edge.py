@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.deps import Deps
 from bot.domain.errors import KaizenError
 from bot.domain.observations import reporter_key
-from bot.views.common import build_not_in_channel
+from bot.views.common import with_invite_hint
 from storage.deliveries import claim_delivery
 from storage.workspaces import Scope, resolve_workspace
 
@@ -111,11 +111,7 @@ async def tell(
             if exc.response.get("error") not in NOT_A_MEMBER:
                 raise
             logger.info("tell.not_in_channel", extra={"user": user, "channel": channel})
-            hint = build_not_in_channel(channel)
-            payload = {
-                "text": f"{payload.get('text', '')} {hint['text']}",
-                "blocks": [*payload.get("blocks", []), *hint["blocks"]],
-            }
+            payload = with_invite_hint(payload, channel)
     await client.chat_postMessage(channel=user, **payload)
 
 

@@ -47,7 +47,7 @@ from bot.domain.kaizen import (
 from bot.domain.themes import ThemeAction, clean_problem, clean_title, parse_theme_ref
 from bot.domain.votes import base_emoji, check_vote_limit
 from bot.domain.wastes import WasteCategory
-from bot.views.common import Message, build_error, build_not_in_channel
+from bot.views.common import Message, build_error, build_not_in_channel, with_invite_hint
 from bot.views.help import build_help
 from bot.views.kaizen import (
     build_action_added,
@@ -312,8 +312,8 @@ async def _post_theme(
     except SlackApiError as exc:
         if exc.response.get("error") not in NOT_A_MEMBER:
             raise
-        hint = build_not_in_channel(theme.channel_id)
-        hint["text"] = f"{theme.ref} is stored, but I can't post it for votes. {hint['text']}"
+        stored = {"text": f"{theme.ref} is stored, but I can't post it for votes."}
+        hint = with_invite_hint(stored, theme.channel_id)
         await tell(client, user=user, channel=None, message=hint, response_url=response_url)
         return
     ts = str(posted["ts"])

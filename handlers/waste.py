@@ -22,7 +22,7 @@ from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidInput, KaizenError
 from bot.domain.observations import LoggedWaste, NewWaste, Source
 from bot.domain.wastes import WasteCategory, clean_description, parse_quick_waste
-from bot.views.common import build_ephemeral, build_error, build_not_in_channel
+from bot.views.common import build_ephemeral, build_error, with_invite_hint
 from bot.views.help import build_help
 from bot.views.waste import (
     MAX_LINK,
@@ -278,10 +278,7 @@ async def submit_waste(
         return
     message = build_waste_confirmation(waste)
     if meta.ni:
-        message = {
-            "text": message["text"],
-            "blocks": message["blocks"] + build_not_in_channel(channel)["blocks"],
-        }
+        message = with_invite_hint(message, channel)
     deps.spawn(
         tell(
             client,

@@ -86,5 +86,14 @@ def build_not_in_channel(channel_id: str) -> Message:
     )
 
 
+def with_invite_hint(message: Message, channel_id: str) -> Message:
+    """``message`` followed by how to invite the bot into ``channel_id``."""
+    hint = build_not_in_channel(channel_id)
+    return {
+        "text": f"{message.get('text', '')} {hint['text']}".strip(),
+        "blocks": [*message.get("blocks", []), *hint["blocks"]],
+    }
+
+
 def context_line(text: str) -> dict[str, Any]:
     return ContextBlock(elements=[MarkdownTextObject(text=text)]).to_dict()
