@@ -40,8 +40,6 @@ EVENT_REACTION_REMOVED: Final = "reaction_removed"
 EVENT_APP_HOME_OPENED: Final = "app_home_opened"
 EVENTS: Final = (EVENT_REACTION_ADDED, EVENT_REACTION_REMOVED, EVENT_APP_HOME_OPENED)
 
-# Generic
-ACTION_NOOP: Final = "app.noop"
 
 # Waste
 VIEW_WASTE: Final = "waste.modal"
@@ -105,10 +103,3 @@ ACTION_THEME_ADD_ACTION: Final = "kaizen.theme_add_action"
 ACTION_ACTION_DONE: Final = "kaizen.action_done"
 ACTION_HOME_ADD_THEME: Final = "kaizen.home_add_theme"
 BLOCK_THEME_CHANNEL: Final = "kaizen.channel"
-
-# Retro
-VIEW_RETRO_START: Final = "retro.start_modal"
-VIEW_RETRO_NOTE: Final = "retro.note_modal"
-ACTION_RETRO_ADD_NOTE: Final = "retro.add_note"
-ACTION_RETRO_MAKE_THEME: Final = "retro.make_theme"
-ACTION_RETRO_ADD_ACTION: Final = "retro.add_action"

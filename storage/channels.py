@@ -46,14 +46,3 @@ async def update_channel_config(
     row.updated_at = now
     await session.flush()
     return _to_domain(row)
-
-
-async def list_channel_configs(
-    session: AsyncSession, *, workspace_id: int | None = None
-) -> list[tuple[Scope, ChannelConfig]]:
-    """Every channel with settings (for scheduling digests), optionally of one workspace."""
-    stmt = select(ChannelSettings)
-    if workspace_id is not None:
-        stmt = stmt.where(ChannelSettings.workspace_id == workspace_id)
-    rows = (await session.scalars(stmt)).all()
-    return [(Scope(r.workspace_id, r.channel_id), _to_domain(r)) for r in rows]

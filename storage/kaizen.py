@@ -526,18 +526,6 @@ async def remove_subscription(session: AsyncSession, *, scope: Scope, user_id: s
     return bool(getattr(result, "rowcount", 0))
 
 
-async def list_subscribers(session: AsyncSession, *, scope: Scope) -> list[str]:
-    rows = await session.scalars(
-        select(Subscription.user_id)
-        .where(
-            Subscription.workspace_id == scope.workspace_id,
-            Subscription.channel_id == scope.channel_id,
-        )
-        .order_by(Subscription.created_at, Subscription.id)
-    )
-    return list(rows)
-
-
 # -- export -----------------------------------------------------------------------------------
 
 

@@ -247,12 +247,6 @@ def build_status_changed(theme: Theme) -> Message:
     return build_ephemeral(f"{theme.ref} is now {STATUS_LABELS[theme.status]}.")
 
 
-def build_theme_proposed(theme: Theme) -> Message:
-    return build_ephemeral(
-        f":bulb: Proposed {theme.ref} “{theme.title}”. It is posted in the channel for votes."
-    )
-
-
 def build_action_added(item: ActionItem) -> Message:
     on = f" on {format_theme_ref(item.theme_number)}" if item.theme_number else ""
     due = f", due {_date(item.due_date)}" if item.due_date else ""
