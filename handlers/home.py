@@ -17,8 +17,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.deps import Deps
 from bot.domain.kaizen import Theme, local_date
+from bot.usecases.work import Origin, workspace_transaction
 from bot.views.home import THEMES_PER_CHANNEL, build_home
-from handlers.edge import Origin, workspace_transaction
 from storage import kaizen as store
 from storage.waste import list_reporter_observations
 

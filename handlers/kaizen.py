@@ -47,6 +47,8 @@ from bot.domain.kaizen import (
 from bot.domain.themes import ThemeAction, clean_problem, clean_title, parse_theme_ref
 from bot.domain.votes import base_emoji, check_vote_limit
 from bot.domain.wastes import WasteCategory
+from bot.usecases.notify import NOT_A_MEMBER, tell, user_tz_offset
+from bot.usecases.work import Origin, Work, workspace_transaction
 from bot.views.common import Message, build_error, build_not_in_channel, with_invite_hint
 from bot.views.help import build_help
 from bot.views.kaizen import (
@@ -64,18 +66,7 @@ from bot.views.kaizen import (
     build_theme_modal,
     export_filename,
 )
-from handlers.edge import (
-    NOT_A_MEMBER,
-    FormErrors,
-    Origin,
-    Work,
-    errors_ack,
-    field_errors,
-    tell,
-    trusted_response_url,
-    user_tz_offset,
-    workspace_transaction,
-)
+from handlers.edge import FormErrors, errors_ack, field_errors, trusted_response_url
 from handlers.help import HELP_WORDS, unknown_subcommand
 from handlers.home import refresh_home
 from handlers.payloads import BlockActions, Command, ModalMeta, ReactionEvent, ViewSubmission

@@ -16,8 +16,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.deps import Deps
 from bot.domain.votes import base_emoji
+from bot.usecases.work import Origin, workspace_transaction
 from handlers import kaizen, waste
-from handlers.edge import Origin, workspace_transaction
 from handlers.payloads import ReactionEvent
 from storage.channels import get_channel_config
 

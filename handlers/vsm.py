@@ -34,6 +34,8 @@ from bot.domain.vsm import (
     parse_percent,
     parse_wait,
 )
+from bot.usecases.notify import NOT_A_MEMBER, tell
+from bot.usecases.work import Origin, Work, workspace_transaction
 from bot.views.common import build_error
 from bot.views.help import build_help
 from bot.views.vsm import (
@@ -57,16 +59,7 @@ from bot.views.vsm import (
     comparison_summary,
     map_summary,
 )
-from handlers.edge import (
-    NOT_A_MEMBER,
-    FormErrors,
-    Origin,
-    Work,
-    errors_ack,
-    tell,
-    trusted_response_url,
-    workspace_transaction,
-)
+from handlers.edge import FormErrors, errors_ack, trusted_response_url
 from handlers.help import HELP_WORDS, unknown_subcommand
 from handlers.payloads import CHANNEL_ID, Command, ModalMeta, ViewSubmission
 from storage import vsm as store

@@ -14,17 +14,12 @@ from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidInput, KaizenError
 from bot.domain.observations import NewWaste, Source
 from bot.domain.wastes import WasteCategory, clean_description, parse_quick_wait
+from bot.usecases.notify import tell
+from bot.usecases.work import Origin, workspace_transaction
 from bot.views.common import build_ephemeral, build_error
 from bot.views.help import build_help
 from bot.views.waste import MAX_WORK_ITEM, build_wait_modal, build_waste_confirmation
-from handlers.edge import (
-    FormErrors,
-    Origin,
-    errors_ack,
-    tell,
-    trusted_response_url,
-    workspace_transaction,
-)
+from handlers.edge import FormErrors, errors_ack, trusted_response_url
 from handlers.help import HELP_WORDS
 from handlers.payloads import Command, ViewSubmission
 from handlers.waste import WasteModalMeta, store_submission

@@ -22,6 +22,8 @@ from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidInput, KaizenError
 from bot.domain.observations import LoggedWaste, NewWaste, Source
 from bot.domain.wastes import WasteCategory, clean_description, parse_quick_waste
+from bot.usecases.notify import BEFORE_ACK_BUDGET, tell, user_tz_offset
+from bot.usecases.work import Origin, workspace_transaction
 from bot.views.common import build_ephemeral, build_error, with_invite_hint
 from bot.views.help import build_help
 from bot.views.waste import (
@@ -32,16 +34,7 @@ from bot.views.waste import (
     build_waste_list,
     build_waste_modal,
 )
-from handlers.edge import (
-    BEFORE_ACK_BUDGET,
-    FormErrors,
-    Origin,
-    errors_ack,
-    tell,
-    trusted_response_url,
-    user_tz_offset,
-    workspace_transaction,
-)
+from handlers.edge import FormErrors, errors_ack, trusted_response_url
 from handlers.help import HELP_WORDS
 from handlers.payloads import (
     CHANNEL_ID,

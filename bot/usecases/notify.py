@@ -1,0 +1,67 @@
+"""Telling a user something where they are, and what the app reads of a user from Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.views.common import with_invite_hint
+
+logger = logging.getLogger(__name__)
+
+
+NOT_A_MEMBER = {"not_in_channel", "channel_not_found", "is_archived"}
+
+
+async def tell(
+    client: AsyncWebClient,
+    *,
+    user: str,
+    channel: str | None,
+    message: dict[str, Any],
+    response_url: str | None = None,
+) -> None:
+    """Show ``message`` to one user where they are; DM it when the bot is not in the channel.
+
+    A response URL (from a command or shortcut) works in channels the bot was never invited to;
+    otherwise an ephemeral message, and where that is refused a DM with the /invite hint.
+    """
+    payload = {k: v for k, v in message.items() if k in ("text", "blocks")}
+    if response_url:
+        try:
+            sent = await AsyncWebhookClient(response_url).send(response_type="ephemeral", **payload)
+            if sent.status_code == 200:
+                return
+        except Exception:  # an unreachable response_url: fall back to the API
+            pass
+        logger.warning("tell.response_url_failed", extra={"user": user, "channel": channel})
+    if channel:
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user, **payload)
+            return
+        except SlackApiError as exc:
+            if exc.response.get("error") not in NOT_A_MEMBER:
+                raise
+            logger.info("tell.not_in_channel", extra={"user": user, "channel": channel})
+            payload = with_invite_hint(payload, channel)
+    await client.chat_postMessage(channel=user, **payload)
+
+
+# Slack calls made before a reply get this long: a rate-limited method (the client waits out
+# Retry-After) must not push the reply past Slack's 3-second deadline.
+BEFORE_ACK_BUDGET = 1.0
+
+
+async def user_tz_offset(client: AsyncWebClient, user: str) -> int:
+    """The user's UTC offset in seconds, for showing times as they read them; 0 if unknown."""
+    try:
+        async with asyncio.timeout(BEFORE_ACK_BUDGET):
+            found = await client.users_info(user=user)
+    except (SlackApiError, TimeoutError):
+        return 0
+    return int((found.get("user") or {}).get("tz_offset") or 0)

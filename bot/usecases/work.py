@@ -1,0 +1,68 @@
+"""The unit of work: one database transaction, scoped to the workspace a request or job is for.
+
+``workspace_transaction`` opens the one transaction of a handler or a job run and resolves the
+workspace, so no query can run unscoped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.deps import Deps
+from bot.domain.observations import reporter_key
+from storage.deliveries import claim_delivery
+from storage.workspaces import Scope, resolve_workspace
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """The workspace a request came from (Enterprise Grid id included when there is one)."""
+
+    team_id: str
+    enterprise_id: str | None
+
+    @classmethod
+    def of(cls, context: Any) -> Origin:
+        team = context.get("team_id") or context.get("user_token_team_id") or ""
+        return cls(team_id=str(team), enterprise_id=context.get("enterprise_id"))
+
+
+@dataclass(slots=True)
+class Work:
+    session: AsyncSession
+    workspace_id: int
+    deps: Deps
+    reporter_secret: str
+
+    def scope(self, channel_id: str) -> Scope:
+        return Scope(self.workspace_id, channel_id)
+
+    def reporter_key(self, user_id: str) -> str:
+        return reporter_key(self.reporter_secret, user_id)
+
+    async def first_delivery(self, key: str | None) -> bool:
+        """Claim a delivery key (event id or trigger id); False when it was handled before."""
+        if not key:
+            return True
+        return await claim_delivery(
+            self.session, workspace_id=self.workspace_id, key=key, now=self.deps.now()
+        )
+
+
+@asynccontextmanager
+async def workspace_transaction(deps: Deps, origin: Origin) -> AsyncIterator[Work]:
+    async with deps.db.transaction() as session:
+        workspace = await resolve_workspace(
+            session, team_id=origin.team_id, enterprise_id=origin.enterprise_id, now=deps.now()
+        )
+        yield Work(
+            session=session,
+            workspace_id=workspace.id,
+            deps=deps,
+            reporter_secret=workspace.reporter_secret,
+        )
