@@ -15,16 +15,11 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.deps import Deps
+from bot.usecases.clients import build_client
 from bot.views.common import build_apology
 from storage.installations import DatabaseInstallationStore, DatabaseStateStore
 
@@ -35,26 +30,6 @@ NOT_INSTALLED = (
     ":wave: kaizen-bot is not installed in this workspace (or was removed). "
     "Ask a workspace admin to install it again; nothing was stored."
 )
-
-
-def retry_handlers() -> list[AsyncRetryHandler]:
-    """429 (waits for Retry-After), 5xx and dropped connections are retried, a few times."""
-    return [
-        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-        AsyncServerErrorRetryHandler(max_retry_count=2),
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
-    ]
-
-
-def build_client(deps: Deps, token: str | None = None) -> AsyncWebClient:
-    if token is None and deps.settings.slack_bot_token is not None:
-        token = deps.settings.slack_bot_token.get_secret_value()
-    return AsyncWebClient(
-        token=token or None,
-        base_url=deps.settings.slack_api_url,
-        retry_handlers=retry_handlers(),
-        timeout=10,
-    )
 
 
 def build_oauth_flow(deps: Deps) -> AsyncOAuthFlow | None:

@@ -17,6 +17,7 @@ from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation as SlackInstallation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import Installation, OAuthState, Workspace
@@ -27,6 +28,14 @@ logger = logging.getLogger(__name__)
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+async def get_bot_token(session: AsyncSession, *, workspace_id: int) -> str | None:
+    """The bot token a workspace installed the app with, or None when it has none."""
+    token = await session.scalar(
+        select(Installation.bot_token).where(Installation.workspace_id == workspace_id)
+    )
+    return token or None
 
 
 class DatabaseInstallationStore(AsyncInstallationStore):
