@@ -53,6 +53,7 @@ BLOCK_WASTE_CHANNEL: Final = "waste.channel"
 ACTION_WASTE_INPUT: Final = "waste.input"
 ACTION_WASTE_UNDO: Final = "waste.undo"
 ACTION_WASTE_PICK_CATEGORY: Final = "waste.pick_category"
+ACTION_WAIT_PICK_STEP: Final = "wait.pick_step"
 ACTION_WASTE_OPEN_MODAL: Final = "waste.open_modal"
 
 # Wait

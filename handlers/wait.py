@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
@@ -21,7 +22,7 @@ from bot.views.help import build_help
 from bot.views.waste import MAX_WORK_ITEM, build_wait_modal, build_waste_confirmation
 from handlers.edge import FormErrors, errors_ack, trusted_response_url
 from handlers.help import HELP_WORDS
-from handlers.payloads import Command, ViewSubmission
+from handlers.payloads import BlockActions, Command, ViewSubmission
 from handlers.waste import WasteModalMeta, store_submission
 from storage import waste as store
 from storage.vsm import find_step, list_steps
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 def register(app: AsyncApp) -> None:
     app.command(ids.CMD_WAIT)(wait_command)
     app.view(ids.VIEW_WAIT)(submit_wait)
+    app.action(re.compile(rf"^{re.escape(ids.ACTION_WAIT_PICK_STEP)}\."))(pick_step)
 
 
 async def wait_command(
@@ -62,9 +64,11 @@ async def _quick_wait(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any
         if not await work.first_delivery(cmd.trigger_id):
             return build_ephemeral("That wait is logged already.")
         scope = work.scope(cmd.channel_id)
-        step = None
+        step, steps = None, []
         if quick.step_hint:
             step = await find_step(work.session, scope=scope, name=quick.step_hint)
+            if step is None:
+                steps = await list_steps(work.session, scope=scope)
         new = NewWaste(
             category=WasteCategory.WAITING.value,
             description=quick.reason_without_step if step else quick.reason,
@@ -83,7 +87,33 @@ async def _quick_wait(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any
         )
     assert waste is not None
     logger.info("wait.logged", extra={"team": origin.team_id, "channel": cmd.channel_id})
-    return build_waste_confirmation(waste)
+    unknown = quick.step_hint if step is None else None
+    return build_waste_confirmation(waste, unknown_step=unknown, steps=steps)
+
+
+async def pick_step(
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: Any, deps: Deps
+) -> None:
+    await ack()
+    action = BlockActions.model_validate(body)
+    observation, _, step = (action.action.value or "").partition(":")
+    updated = None
+    if observation.isdigit() and (step.isdigit() or not step):
+        async with workspace_transaction(deps, Origin.of(context)) as work:
+            updated = await store.set_step(
+                work.session,
+                workspace_id=work.workspace_id,
+                observation_id=int(observation),
+                reporter_key=work.reporter_key(action.user.id),
+                step_id=int(step) if step else None,
+            )
+    if updated is None:
+        await respond(**build_error(GONE), replace_original=False)
+        return
+    await respond(**build_waste_confirmation(updated), replace_original=True)
+
+
+GONE = "That log is gone (undone, or not yours), or its step was removed from the map."
 
 
 def _read_wait_form(sub: ViewSubmission) -> NewWaste:

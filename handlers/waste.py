@@ -122,7 +122,7 @@ async def _quick_log(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any]
         "waste.logged",
         extra={"team": origin.team_id, "channel": cmd.channel_id, "source": "command"},
     )
-    return build_waste_confirmation(waste)
+    return build_waste_confirmation(waste, unread_time=quick.unread_time)
 
 
 async def _list_logs(

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.observations import LoggedWaste, NewWaste, Source
+from bot.domain.vsm import MapState
 from storage.models import Observation, Step
 from storage.sql import insert_ignoring_conflict
 from storage.workspaces import Scope
@@ -152,6 +153,40 @@ async def set_category(
     if row is None:
         return None
     row.category = category
+    await session.flush()
+    return await get_observation(session, workspace_id=workspace_id, observation_id=observation_id)
+
+
+async def set_step(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    observation_id: int,
+    reporter_key: str,
+    step_id: int | None,
+) -> LoggedWaste | None:
+    """Put the reporter's log at a step of its own channel's current map (None: no step)."""
+    row = await session.scalar(
+        select(Observation).where(
+            Observation.workspace_id == workspace_id,
+            Observation.id == observation_id,
+            Observation.reporter_key == reporter_key,
+        )
+    )
+    if row is None:
+        return None
+    if step_id is not None:
+        step = await session.scalar(
+            select(Step.id).where(
+                Step.workspace_id == workspace_id,
+                Step.channel_id == row.channel_id,
+                Step.state == MapState.CURRENT.value,
+                Step.id == step_id,
+            )
+        )
+        if step is None:
+            return None
+    row.step_id = step_id
     await session.flush()
     return await get_observation(session, workspace_id=workspace_id, observation_id=observation_id)
 

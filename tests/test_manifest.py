@@ -87,3 +87,13 @@ def test_every_registered_listener_is_in_the_manifest(manifest: dict[str, Any]) 
     assert registered["command"] <= {c["command"] for c in manifest["features"]["slash_commands"]}
     assert registered["event"] == set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert registered["shortcut"] == {s["callback_id"] for s in manifest["features"]["shortcuts"]}
+
+
+def test_kaizen_usage_hint_lists_every_subcommand_there_is(manifest: dict[str, Any]) -> None:
+    from bot.domain.themes import ThemeAction
+
+    [kaizen] = [c for c in manifest["features"]["slash_commands"] if c["command"] == "/kaizen"]
+    words = set(kaizen["usage_hint"].replace("|", " ").split())
+    subcommands = {"list", "add", "show", "action", "settings", "subscribe", "unsubscribe"}
+    subcommands |= {"export", "help"} | {a.value for a in ThemeAction}
+    assert subcommands <= words, subcommands - words

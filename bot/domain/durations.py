@@ -34,6 +34,57 @@ _PART = re.compile(
     r"(?P<sign>[-+\u2212])?(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(?P<unit>[a-z]+)",
     _FLAGS,
 )
+# Spoken numbers: "two hours", "half a day", "an hour and a half", "two and a half days".
+_NUMBER_WORDS: dict[str, Decimal] = {
+    word: Decimal(value)
+    for value, word in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+        ]
+    )
+} | {
+    "a": Decimal(1),
+    "an": Decimal(1),
+    "a couple of": Decimal(2),
+    "couple of": Decimal(2),
+    "a few": Decimal(3),
+    "fifteen": Decimal(15),
+    "twenty": Decimal(20),
+    "thirty": Decimal(30),
+    "forty": Decimal(40),
+    "forty five": Decimal(45),
+    "forty-five": Decimal(45),
+    "fifty": Decimal(50),
+    "sixty": Decimal(60),
+    "ninety": Decimal(90),
+    "half a": Decimal("0.5"),
+    "half an": Decimal("0.5"),
+}
+_WORD_ALTERNATIVES = "|".join(
+    re.escape(word).replace(r"\ ", r"\s+") for word in sorted(_NUMBER_WORDS, key=len, reverse=True)
+)
+_SPOKEN_PART = re.compile(
+    rf"(?P<word>{_WORD_ALTERNATIVES})(?P<and_half>\s+and\s+a\s+half)?\s+(?P<unit>[a-z]+)\b"
+    r"(?P<half_after>\s+and\s+a\s+half\b)?",
+    _FLAGS,
+)
+# Any word that names a unit of time, to tell someone their time was not read.
+_TIME_WORD = re.compile(
+    r"(?:\S+\s+){0,2}(?:[0-9]+\s*)?\b(?:minutes?|mins?|hours?|hrs?|days?|weeks?|wks?)\b",
+    _FLAGS,
+)
 # Between parts: spaces, or a comma or "and" as in "2 hours and 30 minutes".
 _SEPARATOR = re.compile(r"\s*(?:,\s*|and\s+)?", _FLAGS)
 _BARE_NUMBER = re.compile(r"[-+\u2212]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", _FLAGS)
@@ -55,6 +106,30 @@ def _quote(text: str) -> str:
     return f"“{shown}”"
 
 
+def _read_part(
+    text: str, at: int, *, spoken: bool | None
+) -> tuple[Decimal | None, re.Match[str] | None]:
+    """The amount and match of one part at ``at``: digits, or words once words began."""
+    if spoken is not True:
+        match = _PART.match(text, at)
+        if match is not None:
+            return Decimal(match["number"]), match
+    if spoken is not False:
+        match = _SPOKEN_PART.match(text, at)
+        if match is not None:
+            amount = _NUMBER_WORDS[" ".join(match["word"].lower().split())]
+            if match["and_half"] or match["half_after"]:
+                amount += Decimal("0.5")
+            return amount, match
+    return None, None
+
+
+def find_spoken_time(text: str) -> str | None:
+    """Words in ``text`` that name a time (``for two hours``), to say they were not read."""
+    match = _TIME_WORD.search(text)
+    return " ".join(match.group(0).split()) if match else None
+
+
 def _scan(text: str, pos: int, *, original: str) -> _Scan | None:
     """Read duration parts from ``pos`` for as long as they continue; None if there are none."""
     total = Decimal(0)
@@ -62,14 +137,16 @@ def _scan(text: str, pos: int, *, original: str) -> _Scan | None:
     negative = False
     seen: set[int] = set()
     at = pos
+    spoken: bool | None = None
     while True:
-        match = _PART.match(text, at)
-        if match is None:
+        amount, match = _read_part(text, at, spoken=spoken)
+        if match is None or amount is None:
             break
         unit = _UNIT_MINUTES.get(match["unit"].lower())
         if unit is None:
             break
-        if match["sign"] is not None and match["sign"] != "+":
+        spoken = "word" in match.groupdict()
+        if match.groupdict().get("sign") not in (None, "+"):
             negative = True
         if unit in seen:
             raise InvalidInput(
@@ -77,7 +154,7 @@ def _scan(text: str, pos: int, *, original: str) -> _Scan | None:
                 f"as in {EXAMPLES}."
             )
         seen.add(unit)
-        total += Decimal(match["number"]) * unit
+        total += amount * unit
         end = match.end()
         separator = _SEPARATOR.match(text, end)
         at = separator.end() if separator else end
@@ -140,44 +217,28 @@ def split_leading_duration(text: str) -> tuple[int | None, str]:
     return minutes, rest
 
 
-def format_duration(minutes: int) -> str:
-    """Compact form that ``parse_duration`` reads back: ``45m``, ``2h 30m``, ``10d``, ``2w``.
+def format_duration(minutes: float, *, exact: bool = False) -> str:
+    """The one way a duration is shown, in text, images and exports: ``45 min``, ``1 h 30 min``,
+    ``2 d``, ``2 d 4 h``; ``parse_duration`` reads every one of them back.
 
-    Weeks only for whole weeks: people say "10 days", not "a week and three days".
+    Two units at most, the smaller rounded, unless ``exact`` (a form's initial value), which
+    keeps every unit down to the minute. Days are 24 h; no weeks, so sizes compare at a glance.
     """
-    if minutes < 0:
-        raise ValueError(f"negative duration: {minutes}")
-    if minutes == 0:
-        return "0m"
-    if minutes % MINUTES_PER_WEEK == 0:
-        return f"{minutes // MINUTES_PER_WEEK}w"
-    parts: list[str] = []
-    remaining = minutes
-    for size, unit in (
-        (MINUTES_PER_DAY, "d"),
-        (MINUTES_PER_HOUR, "h"),
-        (1, "m"),
-    ):
-        count, remaining = divmod(remaining, size)
-        if count:
-            parts.append(f"{count}{unit}")
+    total = round(minutes)
+    if total < 0:
+        return "−" + format_duration(-total, exact=exact)
+    if total == 0:
+        return "0 min"
+    days, rest = divmod(total, MINUTES_PER_DAY)
+    hours, mins = divmod(rest, MINUTES_PER_HOUR)
+    if not exact and days:
+        hours = round(rest / MINUTES_PER_HOUR)
+        mins = 0
+        if hours == 24:
+            days, hours = days + 1, 0
+    parts = [f"{days} d"] if days else []
+    if hours:
+        parts.append(f"{hours} h")
+    if mins:
+        parts.append(f"{mins} min")
     return " ".join(parts)
-
-
-def _one_decimal(value: float) -> str:
-    shown = f"{value:.1f}"
-    return shown.removesuffix(".0")
-
-
-def format_hours(minutes: float) -> str:
-    """A short reading of a measured time for summaries: ``45 min``, ``3.5 h``, ``2.1 d``.
-
-    Minutes below two hours, hours below two days, days beyond: the unit that keeps the
-    number small without hiding the difference between, say, 3 h and 5 h.
-    """
-    size = abs(minutes)
-    if round(size) < 2 * MINUTES_PER_HOUR:
-        return f"{round(minutes)} min"
-    if round(size / MINUTES_PER_HOUR, 1) < 48:
-        return f"{_one_decimal(minutes / MINUTES_PER_HOUR)} h"
-    return f"{_one_decimal(minutes / MINUTES_PER_DAY)} d"

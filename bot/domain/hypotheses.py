@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
-from bot.domain.durations import format_hours, parse_duration
+from bot.domain.durations import format_duration, parse_duration
 from bot.domain.errors import InvalidInput
 from bot.domain.vsm import Step, compute_metrics, percentile
 from bot.domain.wastes import CATEGORIES, WasteCategory
@@ -76,7 +76,7 @@ def format_metric_value(metric: Metric, value: float | None) -> str:
     if value is None:
         return "–"
     if metric in TIME_METRICS:
-        return format_hours(value)
+        return format_duration(value)
     if metric is Metric.FLOW_EFFICIENCY:
         return f"{value * 100:.1f} %"
     return str(round(value))

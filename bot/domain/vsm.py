@@ -49,8 +49,14 @@ class MapMetrics:
     rolled_ca: float | None
     """Π %C&A in 0–1; None for a map with no steps."""
     constraint: Step | None
-    """The step with the largest wait; None when no step waits at all."""
+    """The step with the largest wait (the first, in a tie); None when no step waits at all."""
     step_count: int
+    constraints: tuple[Step, ...] = ()
+    """Every step with the largest wait: more than one is a tie, shown as one."""
+
+
+MIN_WAITS_FOR_P85 = 5
+"""Fewer waits than this and the 85th percentile is just the largest one: it is not shown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,25 @@ class MeasuredWait:
     count: int
     median: float
     p85: float
+
+    @property
+    def p85_shown(self) -> float | None:
+        """The p85 where there are enough waits for it to mean something, else None."""
+        return self.p85 if self.count >= MIN_WAITS_FOR_P85 else None
+
+
+def measured_lead_time(steps: Sequence[Step], measured: Mapping[int, MeasuredWait]) -> int | None:
+    """Lead time with each step's median logged wait in place of its estimate, where measured.
+
+    None when no step has a measured wait: then it would only repeat the estimate.
+    """
+    if not any(s.id in measured for s in steps if s.id is not None):
+        return None
+    total = 0.0
+    for step in steps:
+        wait = measured.get(step.id) if step.id is not None else None
+        total += step.process_minutes + (wait.median if wait else step.wait_minutes)
+    return round(total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +120,9 @@ def compute_metrics(steps: Sequence[Step]) -> MapMetrics:
         rolled = math.prod(s.pct_complete_accurate / 100 for s in steps)
     waiting = [s for s in ordered(steps) if s.wait_minutes > 0]
     # Ties go to the earlier step: work queues there first.
-    constraint = max(waiting, key=lambda s: s.wait_minutes, default=None)
-    if constraint is not None:
-        top = constraint.wait_minutes
-        constraint = next(s for s in waiting if s.wait_minutes == top)
+    top = max((s.wait_minutes for s in waiting), default=0)
+    tied = tuple(s for s in waiting if s.wait_minutes == top)
+    constraint = tied[0] if tied else None
     return MapMetrics(
         lead_time=lead_time,
         total_process_time=total_pt,
@@ -107,6 +131,7 @@ def compute_metrics(steps: Sequence[Step]) -> MapMetrics:
         rolled_ca=rolled,
         constraint=constraint,
         step_count=len(steps),
+        constraints=tied,
     )
 
 

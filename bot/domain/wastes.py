@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from bot.domain.durations import split_leading_duration
+from bot.domain.durations import find_spoken_time, split_leading_duration
 from bot.domain.errors import InvalidInput
 from bot.domain.vsm import MAX_STEP_NAME
 
@@ -208,6 +208,11 @@ _SYNONYMS: dict[WasteCategory, tuple[str, ...]] = {
 _PUNCTUATION = ".,;:!?"
 
 
+def category_synonyms(category: WasteCategory, *, limit: int = 6) -> tuple[str, ...]:
+    """The first few words that quick-log reads as ``category``, for help texts."""
+    return _SYNONYMS[category][:limit]
+
+
 def _normalise(text: str) -> str:
     """Casefold and fold ``-`` and ``_`` into spaces so ``Hand-off`` finds ``hand off``."""
     folded = text.casefold().replace("-", " ").replace("_", " ").replace("–", " ")
@@ -266,6 +271,8 @@ class QuickWaste:
     """None when the text does not start with a category: the user is asked to pick one."""
     minutes: int | None
     description: str
+    unread_time: str | None = None
+    """Words that look like a time but were not read as the time lost (it comes first)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,9 +301,8 @@ def _leading_category(line: str) -> _Leading | None:
 def parse_quick_waste(text: str) -> QuickWaste:
     """Read ``[category] [duration] description``, as in ``waiting 2h for the CI runner``.
 
-    A category named by its key or label is a keyword and is dropped from the description.
-    A synonym (``rework``, ``blocked on review``) is usually the first word of a sentence, so
-    it stays in the description; a duration right after it is still taken out. Only the first
+    The category word stays in the description, as the person wrote it (``waiting for the CI
+    runner``); a duration right after it is taken out, it is the time lost. Only the first
     line is read for the category and duration; the other lines are description as they are.
     """
     first, newline, others = _normalise_lines(text).partition("\n")
@@ -304,13 +310,18 @@ def parse_quick_waste(text: str) -> QuickWaste:
     kept = ""
     leading = _leading_category(first)
     if leading is not None:
-        category, first = leading.category, leading.rest
-        if not leading.is_keyword:
-            kept = leading.spoken
+        category, first, kept = leading.category, leading.rest, leading.spoken
     minutes, first = split_leading_duration(first)
+    if leading is not None and leading.is_keyword and not (first or others.strip()):
+        # "/waste waiting 2h" names a kind of waste but not what happened.
+        clean_description("")
     description = " ".join(part for part in (kept, first) if part) + newline + others
+    description = clean_description(description)
     return QuickWaste(
-        category=category, minutes=minutes, description=clean_description(description)
+        category=category,
+        minutes=minutes,
+        description=description,
+        unread_time=None if minutes is not None else find_spoken_time(description),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from slack_sdk.models.blocks import HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot import ids
+from bot.domain.wastes import CATEGORIES, category_synonyms
 from bot.views.common import build_ephemeral, context_line
 
 Usage = tuple[str, str]
@@ -52,7 +53,7 @@ HELP: dict[str, tuple[str, list[Usage]]] = {
             ("/kaizen action", "add an action item"),
             ("/kaizen settings", "this channel's digest time, emoji and vote limit"),
             ("/kaizen subscribe|unsubscribe", "the weekly digest by DM"),
-            ("/kaizen export", "a CSV of this channel's data"),
+            ("/kaizen export [json]", "this channel's data as a CSV (or JSON) file, sent to you"),
         ],
     ),
     ids.CMD_RETRO: (
@@ -74,6 +75,31 @@ HELP: dict[str, tuple[str, list[Usage]]] = {
 }
 
 
+def _waste_guide() -> list[dict[str, Any]]:
+    """The eight kinds of waste with the words quick-log reads, and the other ways to log."""
+    kinds = "\n".join(
+        f"{info.emoji} *{info.label}* (`{key.value}`): " + ", ".join(category_synonyms(key))
+        for key, info in CATEGORIES.items()
+    )
+    ways = (
+        "*Other ways to log*\n"
+        "• React with :wastebasket: (the channel's waste emoji, see `/kaizen settings`) on any "
+        "message: it is logged as a waste linked to that message, and I ask you which kind. "
+        "Remove the reaction to take it back.\n"
+        "• The message shortcut *Log as waste* (the ⋮ menu of a message, then *Log as waste*) "
+        "opens the form filled in with the message and its link."
+    )
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text="*The eight kinds of waste* and the words that name them in a quick log:\n"
+                + kinds
+            )
+        ).to_dict(),
+        SectionBlock(text=MarkdownTextObject(text=ways)).to_dict(),
+    ]
+
+
 def build_help(
     command: str, *, problem: str | None = None, not_built: bool = False
 ) -> dict[str, Any]:
@@ -85,6 +111,8 @@ def build_help(
     blocks.append(SectionBlock(text=MarkdownTextObject(text=intro)).to_dict())
     lines = "\n".join(f"`{usage}` — {what}" for usage, what in usages)
     blocks.append(SectionBlock(text=MarkdownTextObject(text=lines)).to_dict())
+    if command == ids.CMD_WASTE:
+        blocks += _waste_guide()
     if not_built:
         blocks.append(
             context_line(

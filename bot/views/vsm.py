@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import ids
-from bot.domain.durations import format_duration, format_hours
+from bot.domain.durations import format_duration
 from bot.domain.vsm import (
     MAX_STEP_NAME,
     MAX_STEPS,
@@ -27,6 +27,7 @@ from bot.domain.vsm import (
     MeasuredWait,
     Step,
     compute_metrics,
+    measured_lead_time,
     ordered,
 )
 from bot.views.common import (
@@ -177,14 +178,16 @@ def build_step_modal(
         _text_input(
             ids.BLOCK_VSM_PROCESS,
             "Process time (PT)",
-            initial=format_duration(step.process_minutes) if step else "",
+            initial=format_duration(step.process_minutes, exact=True) if step else "",
             placeholder="e.g. 2h, 1d 4h",
             hint="Hands-on time to do the step once, without waiting.",
         ),
         _text_input(
             ids.BLOCK_VSM_WAIT,
             "Wait before it (WT)",
-            initial=format_duration(step.wait_minutes) if step and step.wait_minutes else "",
+            initial=format_duration(step.wait_minutes, exact=True)
+            if step and step.wait_minutes
+            else "",
             placeholder="e.g. 3d; leave empty for no wait",
             optional=True,
             hint="How long work sits in the queue before this step starts.",
@@ -369,14 +372,21 @@ def build_upload_failed(error: str) -> Message:
 
 def _metric_lines(metrics: MapMetrics) -> list[str]:
     lines = [
-        f"Lead time *{format_hours(metrics.lead_time)}* · process time "
-        f"*{format_hours(metrics.total_process_time)}* · flow efficiency "
+        f"Lead time *{format_duration(metrics.lead_time)}* · process time "
+        f"*{format_duration(metrics.total_process_time)}* · flow efficiency "
         f"*{_percent(metrics.flow_efficiency)}* · rolled %C&A *{_percent(metrics.rolled_ca)}*"
     ]
-    if metrics.constraint is not None:
+    tied = metrics.constraints
+    if len(tied) > 1:
+        names = ", ".join(f"*{escape(s.name)}*" for s in tied[:-1])
+        lines.append(
+            f"Constraint: a tie between {names} and *{escape(tied[-1].name)}*, where work "
+            f"waits {format_duration(tied[0].wait_minutes)} each"
+        )
+    elif metrics.constraint is not None:
         lines.append(
             f"Constraint: *{escape(metrics.constraint.name)}*, where work waits "
-            f"{format_hours(metrics.constraint.wait_minutes)}"
+            f"{format_duration(metrics.constraint.wait_minutes)}"
         )
     else:
         lines.append("Constraint: none, no step has a wait")
@@ -403,10 +413,16 @@ def map_summary(
         lines.append(f"Measured waits, last {window_days} days (logged with `/wait … in ‹step›`):")
         for step, wait in seen:
             noun = "wait" if wait.count == 1 else "waits"
+            p85 = wait.p85_shown
+            spread = f", p85 {format_duration(p85)}" if p85 is not None else ""
             lines.append(
-                f"• {escape(step.name)}: median {format_hours(wait.median)}, "
-                f"p85 {format_hours(wait.p85)} over {wait.count} {noun}; "
-                f"estimated {format_hours(step.wait_minutes)}"
+                f"• {escape(step.name)}: median {format_duration(wait.median)}{spread} "
+                f"over {wait.count} {noun}; estimated {format_duration(step.wait_minutes)}"
+            )
+        if (measured_lt := measured_lead_time(chain, measured)) is not None:
+            lines.append(
+                f"Lead time with the measured waits: *{format_duration(measured_lt)}* "
+                f"(estimated {format_duration(metrics.lead_time)})"
             )
     elif state is MapState.CURRENT:
         lines.append(
@@ -429,7 +445,7 @@ def _delta(current: float | None, future: float | None, *, kind: str) -> str:
     change = future - current
     if kind == "duration":
         sign = "−" if change < 0 else "+"
-        return "no change" if change == 0 else f"{sign}{format_hours(abs(change))}"
+        return "no change" if change == 0 else f"{sign}{format_duration(abs(change))}"
     points = change * 100
     if round(points, 1) == 0:
         return "no change"
@@ -440,7 +456,7 @@ def comparison_summary(comparison: MapComparison, *, title: str) -> str:
     cur, fut = comparison.current, comparison.future
 
     def duration(value: float | None) -> str:
-        return "–" if value is None else format_hours(value)
+        return "–" if value is None else format_duration(value)
 
     rows = [
         ("Lead time", duration(cur.lead_time), duration(fut.lead_time), comparison.lead_time),

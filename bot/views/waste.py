@@ -231,7 +231,18 @@ def _undo_button(waste: LoggedWaste) -> ButtonElement:
     return ButtonElement(action_id=ids.ACTION_WASTE_UNDO, text="Undo", value=str(waste.id))
 
 
-def build_waste_confirmation(waste: LoggedWaste) -> Message:
+def build_waste_confirmation(
+    waste: LoggedWaste,
+    *,
+    unread_time: str | None = None,
+    unknown_step: str | None = None,
+    steps: Sequence[Step] = (),
+) -> Message:
+    """The ephemeral "Logged" with Undo; it says what it could not read rather than guess.
+
+    ``unread_time``: words that looked like a time but were not taken as the time lost.
+    ``unknown_step``: a step name that matches no step of ``steps``, which are offered instead.
+    """
     noun = "wait" if waste.is_wait else "waste"
     note = " anonymously" if waste.anonymous else ""
     blocks: list[dict[str, Any]] = [
@@ -242,9 +253,59 @@ def build_waste_confirmation(waste: LoggedWaste) -> Message:
     ]
     if waste.link:
         blocks.append(context_line(f"Linked to {waste.link}"))
+    if unread_time:
+        blocks.append(
+            context_line(
+                f":grey_question: No time lost recorded: I did not understand "
+                f"“{escape(unread_time)}” as a time. Put the time right after the kind of "
+                f"waste, as in `/waste waiting 2h for the CI runner` (or `two hours`, "
+                f"`half a day`), then Undo this one."
+            )
+        )
+    if unknown_step and steps:
+        blocks += build_step_picker(waste, unknown_step, steps)
     if waste.category is None:
         blocks += build_category_picker(waste)["blocks"]
     return build_ephemeral(f"Logged your {noun}{note}.", blocks)
+
+
+MAX_STEP_BUTTONS = 24
+
+
+def build_step_picker(
+    waste: LoggedWaste, unknown_step: str, steps: Sequence[Step]
+) -> list[dict[str, Any]]:
+    """Buttons for the map's steps after a step name that matched none, and "no step"."""
+    shown = list(steps)[:MAX_STEP_BUTTONS]
+    buttons = [
+        ButtonElement(
+            action_id=f"{ids.ACTION_WAIT_PICK_STEP}.{step.id}",
+            text=step.name[:75],
+            value=f"{waste.id}:{step.id}",
+        )
+        for step in shown
+        if step.id is not None
+    ]
+    buttons.append(
+        ButtonElement(
+            action_id=f"{ids.ACTION_WAIT_PICK_STEP}.none",
+            text="Log without a step",
+            value=f"{waste.id}:",
+        )
+    )
+    names = ", ".join(f"_{escape(step.name)}_" for step in shown)
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f":mag: No step of this channel's map is called “{escape(unknown_step)}”, "
+                f"so this is logged without a step for now. Which step was it? ({names})"
+            )
+        ).to_dict(),
+        *(
+            ActionsBlock(block_id=f"wait.steps.{n}", elements=buttons[n * 5 : n * 5 + 5]).to_dict()
+            for n in range((len(buttons) + 4) // 5)
+        ),
+    ]
 
 
 def build_category_picker(waste: LoggedWaste) -> Message:

@@ -7,7 +7,6 @@ from hypothesis import strategies as st
 from bot.domain.durations import (
     MAX_MINUTES,
     format_duration,
-    format_hours,
     parse_duration,
     split_leading_duration,
 )
@@ -103,34 +102,38 @@ def test_parse_duration_error_shortens_a_long_quote() -> None:
 @pytest.mark.parametrize(
     ("minutes", "text"),
     [
-        (0, "0m"),
-        (1, "1m"),
-        (45, "45m"),
-        (60, "1h"),
-        (120, "2h"),
-        (150, "2h 30m"),
-        (24 * 60, "1d"),
-        (28 * 60, "1d 4h"),
-        (3 * 24 * 60, "3d"),
-        (7 * 24 * 60, "1w"),
-        (9 * 24 * 60, "9d"),
-        (9 * 24 * 60 + 1, "9d 1m"),
-        (14 * 24 * 60, "2w"),
-        (MAX_MINUTES, "365d"),
+        (0, "0 min"),
+        (1, "1 min"),
+        (45, "45 min"),
+        (60, "1 h"),
+        (120, "2 h"),
+        (150, "2 h 30 min"),
+        (24 * 60, "1 d"),
+        (28 * 60, "1 d 4 h"),
+        (28 * 60 + 29, "1 d 4 h"),
+        (28 * 60 + 31, "1 d 5 h"),
+        (2 * 24 * 60 - 10, "2 d"),
+        (7 * 24 * 60, "7 d"),
+        (33.5 * 24 * 60, "33 d 12 h"),
+        (45.4, "45 min"),
+        (-210, "−3 h 30 min"),
+        (MAX_MINUTES, "365 d"),
     ],
 )
-def test_format_duration_is_compact(minutes: int, text: str) -> None:
+def test_format_duration_shows_two_units_at_most(minutes: float, text: str) -> None:
     assert format_duration(minutes) == text
 
 
-def test_format_duration_refuses_negative_minutes() -> None:
-    with pytest.raises(ValueError, match="negative"):
-        format_duration(-1)
+@pytest.mark.parametrize(
+    ("minutes", "text"), [(28 * 60 + 29, "1 d 4 h 29 min"), (9 * 24 * 60 + 1, "9 d 1 min")]
+)
+def test_format_duration_exact_keeps_every_minute(minutes: int, text: str) -> None:
+    assert format_duration(minutes, exact=True) == text
 
 
 @given(st.integers(min_value=1, max_value=MAX_MINUTES))
-def test_format_duration_reads_back_to_the_same_minutes(minutes: int) -> None:
-    assert parse_duration(format_duration(minutes)) == minutes
+def test_format_duration_exact_reads_back_to_the_same_minutes(minutes: int) -> None:
+    assert parse_duration(format_duration(minutes, exact=True)) == minutes
 
 
 _UNITS = st.sampled_from(["m", "h", "d", "w", "min", "hours", "days", "weeks", " h", "x"])
@@ -160,26 +163,6 @@ def test_parse_duration_raises_only_invalid_input_for_any_text(text: str) -> Non
 
 
 @pytest.mark.parametrize(
-    ("minutes", "text"),
-    [
-        (0, "0 min"),
-        (45, "45 min"),
-        (119, "119 min"),
-        (120, "2 h"),
-        (210, "3.5 h"),
-        (47 * 60, "47 h"),
-        (48 * 60, "2 d"),
-        (3024, "2.1 d"),
-        (10 * 24 * 60, "10 d"),
-        (45.4, "45 min"),
-        (-210, "-3.5 h"),
-    ],
-)
-def test_format_hours_picks_a_readable_unit(minutes: float, text: str) -> None:
-    assert format_hours(minutes) == text
-
-
-@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("2h 30m for the CI runner", (150, "for the CI runner")),
@@ -197,6 +180,14 @@ def test_format_hours_picks_a_readable_unit(minutes: float, text: str) -> None:
         ("2 wait", (None, "2 wait")),
         ("", (None, "")),
         ("2h30m\nsecond line", (150, "second line")),
+        ("two hours for CI", (120, "for CI")),
+        ("half a day for the test env", (720, "for the test env")),
+        ("an hour and a half", (90, "")),
+        ("two and a half days in review", (60 * 60, "in review")),
+        ("a couple of hours", (120, "")),
+        ("a few tests failed", (None, "a few tests failed")),
+        ("another day", (None, "another day")),
+        ("2h a day", (120, "a day")),
     ],
 )
 def test_split_leading_duration_takes_only_the_start(
@@ -223,6 +214,6 @@ def test_split_leading_duration_rejects_an_invalid_leading_duration(text: str, s
 def test_split_leading_duration_reads_a_formatted_duration(minutes: int, rest: str) -> None:
     # A leading "·" keeps the rest from continuing the duration ("1h" + "5m ...").
     words = "· " + " ".join(rest.split()) if rest.strip() else ""
-    found, remainder = split_leading_duration(f"{format_duration(minutes)} {words}")
+    found, remainder = split_leading_duration(f"{format_duration(minutes, exact=True)} {words}")
     assert found == minutes
     assert remainder == words.strip()

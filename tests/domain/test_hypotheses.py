@@ -66,8 +66,8 @@ def test_metric_tables_cover_every_metric() -> None:
 @pytest.mark.parametrize(
     ("metric", "value", "text"),
     [
-        (M.LEAD_TIME, 5040, "3.5 d"),
-        (M.STEP_WAIT, 210, "3.5 h"),
+        (M.LEAD_TIME, 5040, "3 d 12 h"),
+        (M.STEP_WAIT, 210, "3 h 30 min"),
         (M.MINUTES_LOST, 45, "45 min"),
         (M.FLOW_EFFICIENCY, 0.125, "12.5 %"),
         (M.FLOW_EFFICIENCY, 1.0, "100.0 %"),
@@ -241,7 +241,7 @@ def test_validate_hypothesis_accepts_any_target_without_a_baseline() -> None:
             6000,
             TODAY + timedelta(days=7),
             "target",
-            "Lead time should go down: pick a target below the baseline 3.5 d.",
+            "Lead time should go down: pick a target below the baseline 3 d 12 h.",
         ),
         (
             M.FLOW_EFFICIENCY,
@@ -366,7 +366,7 @@ def test_describe_hypothesis_reads_as_a_sentence() -> None:
         change="automate the test environment",
     )
     assert describe_hypothesis(hypothesis) == (
-        "If we automate the test environment, lead time will go from 3.5 d to 3 d by 1 Mar 2027."
+        "If we automate the test environment, lead time will go from 3 d 12 h to 3 d by 1 Mar 2027."
     )
 
 
@@ -404,7 +404,7 @@ def test_describe_hypothesis_without_a_change_or_baseline() -> None:
         ),
         (
             Hypothesis(M.MINUTES_LOST, 600, date(2027, 1, 15), 3000, category=W.MOTION),
-            "the time lost to motion in 4 weeks will go from 2.1 d to 10 h",
+            "the time lost to motion in 4 weeks will go from 2 d 2 h to 10 h",
         ),
     ],
 )

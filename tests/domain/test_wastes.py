@@ -147,14 +147,23 @@ def test_parse_category_returns_none_for_other_words(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("waiting 2h for the CI runner", QuickWaste(W.WAITING, 120, "for the CI runner")),
-        ("Waiting: 2h for the CI runner", QuickWaste(W.WAITING, 120, "for the CI runner")),
-        ("defects 30m login broke", QuickWaste(W.DEFECTS, 30, "login broke")),
-        ("extra_processing 1d 4h polishing", QuickWaste(W.EXTRA_PROCESSING, 1680, "polishing")),
-        ("Extra processing: polishing", QuickWaste(W.EXTRA_PROCESSING, None, "polishing")),
+        ("waiting 2h for the CI runner", QuickWaste(W.WAITING, 120, "waiting for the CI runner")),
+        (
+            "Waiting: 2h for the CI runner",
+            QuickWaste(W.WAITING, 120, "Waiting: for the CI runner"),
+        ),
+        ("defects 30m login broke", QuickWaste(W.DEFECTS, 30, "defects login broke")),
+        (
+            "extra_processing 1d 4h polishing",
+            QuickWaste(W.EXTRA_PROCESSING, 1680, "extra_processing polishing"),
+        ),
+        (
+            "Extra processing: polishing",
+            QuickWaste(W.EXTRA_PROCESSING, None, "Extra processing: polishing"),
+        ),
         (
             "non-utilized talent nobody asked the devs",
-            QuickWaste(W.NON_UTILIZED_TALENT, None, "nobody asked the devs"),
+            QuickWaste(W.NON_UTILIZED_TALENT, None, "non-utilized talent nobody asked the devs"),
         ),
         ("rework on the login page", QuickWaste(W.DEFECTS, None, "rework on the login page")),
         ("blocked 2h on review", QuickWaste(W.WAITING, 120, "blocked on review")),
@@ -164,7 +173,7 @@ def test_parse_category_returns_none_for_other_words(text: str) -> None:
         ),
         (
             "context switching all day",
-            QuickWaste(W.MOTION, None, "context switching all day"),
+            QuickWaste(W.MOTION, None, "context switching all day", "switching all day"),
         ),
         (
             "hand-off to ops took ages",
@@ -172,12 +181,15 @@ def test_parse_category_returns_none_for_other_words(text: str) -> None:
         ),
         ("2h flaky tests", QuickWaste(None, 120, "flaky tests")),
         ("the CI runner was down", QuickWaste(None, None, "the CI runner was down")),
-        ("  waiting   2h   for   CI  ", QuickWaste(W.WAITING, 120, "for CI")),
+        ("  waiting   2h   for   CI  ", QuickWaste(W.WAITING, 120, "waiting for CI")),
         (
             "waiting 1h\n  the   runner \n\n was down  ",
-            QuickWaste(W.WAITING, 60, "the runner\n\nwas down"),
+            QuickWaste(W.WAITING, 60, "waiting\nthe runner\n\nwas down"),
         ),
-        ("waiting\nthe runner was down", QuickWaste(W.WAITING, None, "the runner was down")),
+        (
+            "waiting\nthe runner was down",
+            QuickWaste(W.WAITING, None, "waiting\nthe runner was down"),
+        ),
         ("waitingroom is full", QuickWaste(None, None, "waitingroom is full")),
     ],
 )
@@ -199,7 +211,9 @@ def test_parse_quick_waste_reads_category_duration_and_description(
     ],
 )
 def test_parse_quick_waste_passes_any_text_through_unchanged(description: str) -> None:
-    assert parse_quick_waste(f"motion {description}") == QuickWaste(W.MOTION, None, description)
+    assert parse_quick_waste(f"motion {description}") == QuickWaste(
+        W.MOTION, None, f"motion {description}"
+    )
 
 
 @pytest.mark.parametrize("text", ["", "   ", "waiting", "waiting 2h", "2h", "Defects:", "\n\n"])
@@ -207,6 +221,30 @@ def test_parse_quick_waste_asks_what_happened(text: str) -> None:
     with pytest.raises(InvalidInput, match="Say what happened") as caught:
         parse_quick_waste(text)
     assert caught.value.field == "description"
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes", "description"),
+    [
+        ("waiting two hours for CI", 120, "waiting for CI"),
+        ("waiting half a day for the test environment", 720, "waiting for the test environment"),
+        ("blocked 90 minutes on review", 90, "blocked on review"),
+        ("waiting an hour and a half for CI", 90, "waiting for CI"),
+    ],
+)
+def test_parse_quick_waste_reads_spoken_times(text: str, minutes: int, description: str) -> None:
+    result = parse_quick_waste(text)
+    assert (result.minutes, result.description, result.unread_time) == (
+        minutes,
+        description,
+        None,
+    )
+
+
+def test_parse_quick_waste_names_a_time_it_did_not_read() -> None:
+    result = parse_quick_waste("waiting for CI for about two hours")
+    assert result.minutes is None
+    assert result.unread_time == "about two hours"
 
 
 def test_parse_quick_waste_rejects_a_zero_duration() -> None:
@@ -248,7 +286,7 @@ def test_parse_quick_waste_reads_any_key_before_a_description(
     except InvalidInput:
         return
     assert result.category is category
-    assert result.description == f"· {description}".strip()
+    assert result.description == f"{category.value} · {description}".strip()
 
 
 def test_clean_description_strips_and_keeps_inner_text() -> None:

@@ -107,9 +107,9 @@ async def test_the_hypothesis_baseline_is_measured_and_shown_beside_the_target(
     blocks = json.dumps(harness.fake.message("C1", ts))
     assert (
         "If we spin up test environments on demand to remove waiting, "
-        "the wait at Testing will go from 2 d to 24 h by 14 Dec 2026."
+        "the wait at Testing will go from 2 d to 1 d by 14 Dec 2026."
     ) in blocks
-    assert "baseline *2 d*" in blocks and "target *24 h*" in blocks
+    assert "baseline *2 d*" in blocks and "target *1 d*" in blocks
 
 
 async def test_lead_time_baseline_comes_from_the_current_map(harness: Harness) -> None:
@@ -135,7 +135,7 @@ async def test_hypothesis_mistakes_are_field_errors_and_store_nothing(harness: H
             step=steps["Testing"], metric="step_wait", target="1d", check_date="2026-12-14"
         ),
     )
-    assert "The target is the baseline, 24 h" in same.json["errors"][ids.BLOCK_THEME_TARGET]
+    assert "The target is the baseline, 1 d" in same.json["errors"][ids.BLOCK_THEME_TARGET]
     no_step = await submit_theme(
         harness, theme_values(metric="step_wait", target="4h", check_date="2026-12-14")
     )

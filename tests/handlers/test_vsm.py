@@ -182,7 +182,7 @@ async def test_edit_opens_the_step_and_saves_fields_and_place(harness: Harness) 
     await seed(harness, ["Build", "Testing", "Deploy"])
     view = await open_form(harness, "edit testing")
     blocks = {b.get("block_id"): b for b in view["blocks"]}
-    assert blocks[ids.BLOCK_VSM_PROCESS]["element"]["initial_value"] == "1h"
+    assert blocks[ids.BLOCK_VSM_PROCESS]["element"]["initial_value"] == "1 h"
     assert blocks[ids.BLOCK_VSM_AFTER]["element"]["initial_option"]["text"]["text"] == (
         "After Build"
     )
@@ -280,10 +280,13 @@ async def test_show_posts_the_map_as_a_png_with_its_metrics_in_text(harness: Har
     assert 10_000 < len(upload.content) < 2_000_000
     comment = upload.initial_comment
     # 2 steps of 1h with a 1d wait: LT 50 h, PT 2 h, flow efficiency 4%, rolled 0.9² = 81%.
-    for fact in ("Lead time *2.1 d*", "process time *2 h*", "flow efficiency *4%*", "*81%*"):
+    for fact in ("Lead time *2 d 2 h*", "process time *2 h*", "flow efficiency *4%*", "*81%*"):
         assert fact in comment, comment
-    assert "Constraint: *Build*" in comment
-    assert "Testing: median 3 d, p85 3.7 d over 2 waits; estimated 24 h" in comment
+    assert "Constraint: a tie between *Build* and *Testing*, where work waits 1 d each" in comment
+    # Two waits are too few for a p85: only the median is shown, and the lead time with it.
+    assert "Testing: median 3 d over 2 waits; estimated 1 d" in comment
+    assert "p85" not in comment
+    assert "Lead time with the measured waits: *4 d 2 h* (estimated 2 d 2 h)" in comment
     assert "Kaizen burst: Testing" in comment
 
     first = upload.content
@@ -315,8 +318,8 @@ async def test_future_and_compare_draw_their_images(harness: Harness) -> None:
     assert compared.filename == "value-stream-compare.png"
     png_size(compared.content)
     lines = compared.initial_comment.splitlines()
-    assert "• Lead time: 2.1 d → *25 h* (−25 h)" in lines
-    assert "• Process time: 2 h → *60 min* (−60 min)" in lines
+    assert "• Lead time: 2 d 2 h → *1 d 1 h* (−1 d 1 h)" in lines
+    assert "• Process time: 2 h → *1 h* (−1 h)" in lines
     assert "• Flow efficiency: 4% → *4%* (no change)" in lines
     assert "• Rolled %C&A: 81% → *90%* (+9.0 points)" in lines
 

@@ -37,7 +37,7 @@ async def test_quick_log_confirms_what_was_stored_with_undo(harness: Harness) ->
     assert response.status == 200
     assert response.json["response_type"] == "ephemeral"
     shown = texts(response.json)
-    assert "Waiting" in shown and "lost 2h" in shown and "for the CI runner" in shown
+    assert "Waiting" in shown and "lost 2 h" in shown and "for the CI runner" in shown
     assert undo_value(response.json).isdigit()
     listed = await harness.driver.command("/waste", "list", user="U1", channel="C1")
     assert "for the CI runner" in texts(listed.json)

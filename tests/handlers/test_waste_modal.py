@@ -218,7 +218,7 @@ async def test_wait_quick_log_attaches_to_a_named_step(harness: Harness) -> None
     response = await harness.driver.command(
         "/wait", "2d test environment in testing", user="U1", channel="C1"
     )
-    assert "waited 2d" in json.dumps(response.json)
+    assert "waited 2 d" in json.dumps(response.json)
     [row] = await rows(harness)
     assert (row.category, row.is_wait, row.minutes, row.step_id, row.description) == (
         "waiting",
