@@ -7,7 +7,7 @@ import logging
 import pytest
 from slack_bolt.async_app import AsyncAck
 
-from bot.fake_slack import sign
+from fake_slack import sign
 from storage.db import Database
 from tests.support.harness import Harness
 from tests.support.threads import aiosqlite_workers, wait_for_workers_to_stop
