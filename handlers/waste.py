@@ -22,7 +22,7 @@ from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidInput, KaizenError
 from bot.domain.observations import LoggedWaste, NewWaste, Source
 from bot.domain.wastes import WasteCategory, clean_description, parse_quick_waste
-from bot.usecases.notify import BEFORE_ACK_BUDGET, tell, user_tz_offset
+from bot.usecases.notify import BEFORE_ACK_BUDGET, tell
 from bot.usecases.work import Origin, workspace_transaction
 from bot.views.common import build_ephemeral, build_error, with_invite_hint
 from bot.views.help import build_help
@@ -135,7 +135,7 @@ async def _list_logs(
             reporter_key=work.reporter_key(cmd.user_id),
             channel_id=cmd.channel_id,
         )
-    return build_waste_list(wastes, tz_offset_seconds=await user_tz_offset(client, cmd.user_id))
+    return build_waste_list(wastes, now=deps.now())
 
 
 async def _open_modal(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -93,6 +94,16 @@ def with_invite_hint(message: Message, channel_id: str) -> Message:
         "text": f"{message.get('text', '')} {hint['text']}".strip(),
         "blocks": [*message.get("blocks", []), *hint["blocks"]],
     }
+
+
+def slack_date(at: datetime) -> str:
+    """An instant in Slack's date syntax, so each reader sees it in their own time zone.
+
+    The fallback (for clients that cannot format it, and for notifications) is in UTC.
+    """
+    moment = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    fallback = moment.astimezone(UTC).strftime("%a %d %b %Y %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
 def context_line(text: str) -> dict[str, Any]:

@@ -31,7 +31,6 @@ from bot.domain.hypotheses import (
     METRIC_TARGET_EXAMPLES,
     Metric,
     describe_hypothesis,
-    format_metric_value,
 )
 from bot.domain.kaizen import MAX_ACTION_TEXT, ActionItem, ActionStatus, Theme, ThemeChange
 from bot.domain.themes import (
@@ -54,6 +53,7 @@ from bot.views.common import (
     escape,
     metadata_json,
     section,
+    slack_date,
     step_options,
 )
 
@@ -103,14 +103,10 @@ def describe_theme_hypothesis(theme: Theme) -> str | None:
     if hyp is None:
         return None
     sentence = escape(describe_hypothesis(hyp, step_name=theme.step_name))
-    baseline = format_metric_value(hyp.metric, hyp.baseline)
-    target = format_metric_value(hyp.metric, hyp.target)
+    # The sentence says from what to what by when; the line under it adds only where the
+    # baseline came from.
     measured = "measured when it was set" if hyp.baseline is not None else "nothing to measure yet"
-    return (
-        f":test_tube: *Hypothesis:* {sentence}\n"
-        f"{METRIC_LABELS[hyp.metric]}: baseline *{baseline}* ({measured}) → target *{target}*, "
-        f"checked on {_date(hyp.check_date)}"
-    )
+    return f":test_tube: *Hypothesis:* {sentence}\n_Baseline {measured}._"
 
 
 def _action_line(item: ActionItem, today: date | None = None) -> str:
@@ -118,7 +114,7 @@ def _action_line(item: ActionItem, today: date | None = None) -> str:
     late = " · :warning: *overdue*" if today is not None and item.is_overdue(today) else ""
     if item.status is ActionStatus.DONE:
         return f":white_check_mark: ~{escape(item.text)}~ — <@{item.owner_id}>"
-    return f":ballot_box_with_check: {escape(item.text)} — <@{item.owner_id}>{due}{late}"
+    return f":white_large_square: {escape(item.text)} — <@{item.owner_id}>{due}{late}"
 
 
 def action_item_block(item: ActionItem, today: date | None = None) -> dict[str, Any]:
@@ -212,9 +208,8 @@ def build_backlog(themes: Sequence[Theme], *, vote_emoji: str) -> Message:
 
 
 def _change_line(change: ThemeChange, tz_offset_seconds: int) -> str:
-    from datetime import timedelta
-
-    when = (change.at + timedelta(seconds=tz_offset_seconds)).strftime("%a %d %b %Y %H:%M")
+    del tz_offset_seconds  # Slack shows the date in each reader's own time zone.
+    when = slack_date(change.at)
     if change.from_status is None:
         return f"{when} — <@{change.actor_id}> proposed it"
     return (
@@ -356,7 +351,9 @@ def build_theme_modal(
             block_id=ids.BLOCK_THEME_TARGET,
             label="Target",
             optional=True,
-            hint="A time (" + ", ".join(METRIC_TARGET_EXAMPLES[m] for m in Metric) + ")",
+            hint="Type it in the metric's unit: "
+            + "; ".join(f"{METRIC_LABELS[m].lower()} {METRIC_TARGET_EXAMPLES[m]}" for m in Metric)
+            + ".",
             element=PlainTextInputElement(action_id=a, placeholder="e.g. 1d, 25%, 5"),
         ),
         InputBlock(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -32,6 +33,7 @@ from bot.views.common import (
     context_line,
     escape,
     metadata_json,
+    slack_date,
     step_options,
 )
 
@@ -347,24 +349,36 @@ def build_undone(waste: LoggedWaste) -> Message:
     }
 
 
-def build_waste_list(wastes: Sequence[LoggedWaste], *, tz_offset_seconds: int = 0) -> Message:
+UNDO_WINDOW = timedelta(hours=24)
+"""Undo is for a log just made by mistake; older logs are part of the team's record."""
+
+
+def build_waste_list(wastes: Sequence[LoggedWaste], *, now: datetime) -> Message:
     if not wastes:
         return build_ephemeral(
             "You haven't logged any waste in this channel yet. Try `/waste waiting 2h for the CI "
             "runner`, or just `/waste`."
         )
-    from datetime import timedelta
-
+    shown = wastes[:20]
+    title = "Your last log here" if len(shown) == 1 else f"Your last {len(shown)} logs here"
     blocks: list[dict[str, Any]] = [
-        SectionBlock(text=MarkdownTextObject(text=f"*Your last {len(wastes)} logs here*")).to_dict()
+        SectionBlock(text=MarkdownTextObject(text=f"*{title}*")).to_dict()
     ]
-    for waste in wastes[:20]:
-        when = (waste.created_at + timedelta(seconds=tz_offset_seconds)).strftime("%a %d %b %H:%M")
+    for waste in shown:
         mark = " · :bust_in_silhouette: anonymous" if waste.anonymous else ""
+        recent = now - _aware(waste.created_at) <= UNDO_WINDOW
         blocks.append(
             SectionBlock(
-                text=MarkdownTextObject(text=f"{describe(waste)}\n_{when}{mark}_"),
-                accessory=_undo_button(waste),
+                text=MarkdownTextObject(
+                    text=f"{describe(waste)}\n_{slack_date(waste.created_at)}{mark}_"
+                ),
+                accessory=_undo_button(waste) if recent else None,
             ).to_dict()
         )
-    return build_ephemeral(f"Your last {len(wastes)} logs in this channel.", blocks)
+    if any(now - _aware(w.created_at) > UNDO_WINDOW for w in shown):
+        blocks.append(context_line("Undo is offered for the last 24 hours of logs."))
+    return build_ephemeral(f"{title} in this channel.", blocks)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
