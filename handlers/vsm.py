@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Sequence
-from datetime import timedelta
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -29,12 +28,12 @@ from bot.domain.vsm import (
     after_id_for,
     clean_step_name,
     compare_maps,
-    measure_waits,
     parse_move,
     parse_percent,
     parse_wait,
 )
 from bot.usecases.notify import NOT_A_MEMBER, tell
+from bot.usecases.vsm_map import load_map_picture
 from bot.usecases.work import Origin, Work, workspace_transaction
 from bot.views.common import build_error
 from bot.views.help import build_help
@@ -63,7 +62,6 @@ from handlers.edge import FormErrors, errors_ack, trusted_response_url
 from handlers.help import HELP_WORDS, unknown_subcommand
 from handlers.payloads import CHANNEL_ID, Command, ModalMeta, ViewSubmission
 from storage import vsm as store
-from storage import waste as waste_store
 
 logger = logging.getLogger(__name__)
 
@@ -146,21 +144,11 @@ async def _show(
     cmd: Command,
     state: MapState,
 ) -> None:
-    measured: dict[int, Any] = {}
-    counts: dict[int, int] = {}
     async with workspace_transaction(deps, origin) as work:
-        scope = work.scope(cmd.channel_id)
-        steps = await store.list_steps(work.session, scope=scope, state=state)
-        if steps and state is MapState.CURRENT:
-            end = deps.now()
-            start = end - timedelta(days=WINDOW_DAYS)
-            waits = await waste_store.list_waits_by_step(
-                work.session, scope=scope, start=start, end=end
-            )
-            measured = measure_waits(waits)
-            counts = await waste_store.count_by_step(
-                work.session, scope=scope, start=start, end=end
-            )
+        picture = await load_map_picture(
+            work, channel_id=cmd.channel_id, state=state, now=deps.now()
+        )
+    steps = picture.steps
     if not steps:
         await ack(**build_empty_map(state))
         return
@@ -170,18 +158,10 @@ async def _show(
         render_value_stream,
         steps,
         title=title,
-        measured=measured,
-        waste_counts=counts,
+        notes=picture.notes,
         state_label=STATE_LABELS[state],
     )
-    comment = map_summary(
-        steps,
-        title=title,
-        state=state,
-        measured=measured,
-        waste_counts=counts,
-        window_days=WINDOW_DAYS,
-    )
+    comment = map_summary(steps, title=title, state=state, notes=picture.notes)
     deps.spawn(
         _post_image(
             client,
@@ -207,7 +187,7 @@ async def _compare(
         return
     await ack(**build_drawing(None))
     title = _map_title(cmd)
-    png = deps.run_cpu(render_comparison, current, future, title=title)
+    png = deps.run_cpu(render_comparison, current, future, title=title, drawn_on=deps.now().date())
     comment = comparison_summary(compare_maps(current, future), title=title)
     deps.spawn(
         _post_image(

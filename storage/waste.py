@@ -260,6 +260,25 @@ async def count_by_step(
     return {step: int(count) for step, count in rows.all() if step is not None}
 
 
+async def lost_by_step(
+    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime
+) -> dict[int, int]:
+    """Minutes lost to waste (waits included) logged at each step in ``[start, end)``."""
+    rows = await session.execute(
+        select(Observation.step_id, func.sum(Observation.minutes))
+        .where(
+            Observation.workspace_id == scope.workspace_id,
+            Observation.channel_id == scope.channel_id,
+            Observation.step_id.is_not(None),
+            Observation.minutes.is_not(None),
+            Observation.created_at >= start,
+            Observation.created_at < end,
+        )
+        .group_by(Observation.step_id)
+    )
+    return {step: int(total) for step, total in rows.all() if step is not None and total}
+
+
 async def list_all_observations(
     session: AsyncSession, *, workspace_id: int, channel_id: str | None = None
 ) -> list[LoggedWaste]:

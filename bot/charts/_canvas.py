@@ -21,6 +21,8 @@ from matplotlib.ft2font import FT2Font
 from matplotlib.patches import FancyBboxPatch
 from matplotlib.text import Text
 
+from bot.domain.durations import format_duration
+
 DPI = 100
 
 # Palette: calm navy for work, amber for waiting, red for what needs attention.
@@ -105,14 +107,8 @@ def clean_text(text: str) -> str:
 
 
 def fmt_duration(minutes: float) -> str:
-    """Minutes for humans: under 2 h in minutes, under 2 days in hours, else days."""
-    m = max(0.0, float(minutes))
-    if round(m) < 120:
-        return f"{round(m)}m"
-    if m < 2 * 1440:
-        return f"{m / 60:.1f}".removesuffix(".0") + "h"
-    days = m / 1440
-    return f"{days:.0f}d" if days >= 100 else f"{days:.1f}d"
+    """The app's one duration style (``2 d 4 h``, ``1 h 30 min``), never negative on a chart."""
+    return format_duration(max(0.0, float(minutes)))
 
 
 def fmt_percent(ratio: float | None, *, digits: int = 1) -> str:
@@ -137,10 +133,11 @@ def font(size: float, *, weight: str = "normal", style: FontStyle = "normal") ->
 class Sheet:
     """A white figure with one axes spanning it, in inches, origin at the bottom left."""
 
-    def __init__(self, width: float, height: float) -> None:
+    def __init__(self, width: float, height: float, *, dpi: int = DPI) -> None:
         self.width = width
         self.height = height
-        self.figure = Figure(figsize=(width, height), dpi=DPI, facecolor="white")
+        self.dpi = dpi
+        self.figure = Figure(figsize=(width, height), dpi=dpi, facecolor="white")
         self.canvas = FigureCanvasAgg(self.figure)
         self.ax: Axes = self.figure.add_axes((0.0, 0.0, 1.0, 1.0))
         self.ax.set_xlim(0, width)
@@ -187,7 +184,7 @@ class Sheet:
         if key not in self._widths:
             prop = font(size, weight=weight, style=style)
             width, _, _ = self._renderer.get_text_width_height_descent(s, prop, ismath=False)
-            self._widths[key] = float(width) / DPI
+            self._widths[key] = float(width) / self.dpi
         return self._widths[key]
 
     def fit(
@@ -272,7 +269,7 @@ class Sheet:
 
     def png(self) -> bytes:
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=DPI, facecolor="white")
+        self.figure.savefig(buffer, format="png", dpi=self.dpi, facecolor="white")
         return buffer.getvalue()
 
 

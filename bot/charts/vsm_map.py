@@ -2,16 +2,20 @@
 
 Process boxes run left to right with an inventory triangle (the wait) before each; underneath,
 the timeline ladder puts waits on the upper rungs and process times on the lower ones and ends
-in the totals box. Kaizen bursts mark the steps where most waste was logged and the constraint
-(the largest wait) is outlined in red. Long maps wrap onto several rows rather than shrinking
-their text, so the image stays readable at Slack's preview size.
+in the totals box. Kaizen bursts mark the planned improvements (themes linked to a step, with
+their K-number and status), waste hot spots are ranked by the time lost at each step, and the
+constraint (the largest wait; every step in a tie) is outlined in red. A future state marks its
+new and changed steps and names the removed ones. Four steps to a row at most, so the image
+stays readable at the size Slack previews it (about 600 px wide). Every image carries the date it
+was drawn and the window its logged data comes from.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from matplotlib.axes import Axes
@@ -47,13 +51,20 @@ from bot.charts._canvas import (
     rounded_box,
 )
 from bot.domain.vsm import (
+    Burst,
     MapMetrics,
+    MapNotes,
     MeasuredWait,
     MetricDelta,
     Step,
+    StepChange,
+    StepDelta,
     compare_maps,
     compute_metrics,
+    measured_lead_time,
     ordered,
+    rank_hot_spots,
+    step_deltas,
 )
 
 EMPTY_MESSAGE = "No steps yet — add one with /vsm add"
@@ -61,16 +72,19 @@ EMPTY_HINT = "Each step needs a name, its process time and the wait before it."
 MEASURED_TOLERANCE = 0.25
 """A measured wait more than this fraction away from the estimate is highlighted."""
 
-# Geometry, in inches (the canvas is DPI px per inch).
-WIDTH = 20.0
+# Geometry, in inches. The sheet is narrow and drawn at a high DPI: Slack previews an image
+# about 600 px wide, and text keeps its size relative to the sheet's width, not its pixels.
+WIDTH = 12.0
+MAP_DPI = 160
 MARGIN = 0.35
-MAX_PER_ROW = 7
+MAX_PER_ROW = 4
 MAX_SLOT = 2.7
 GAP = 1.05  # the wait zone before each box
-TOTALS_GAP = 0.35
-TOTALS_W = 2.3
-TITLE_H = 1.2
-LEGEND_H = 0.6
+TOTALS_GAP = 0.25
+TOTALS_W = 2.45
+TITLE_H = 1.5
+LEGEND_H = 0.95
+STATUS_COLORS = {"done": GREEN, "dropped": MUTED}
 LABEL_H = 0.55
 HEADER_H = 0.86
 DATA_H = 0.6
@@ -110,9 +124,15 @@ class _Grid:
 def _grid(count: int) -> _Grid:
     rows = max(1, math.ceil(count / MAX_PER_ROW))
     per_row = max(1, math.ceil(count / rows))
-    room = WIDTH - 2 * MARGIN - TOTALS_GAP - TOTALS_W
-    slot = min(MAX_SLOT, room / per_row)
-    content = per_row * slot + TOTALS_GAP + TOTALS_W
+    totals = TOTALS_GAP + TOTALS_W
+    slot = min(MAX_SLOT, (WIDTH - 2 * MARGIN) / per_row)
+    free = (per_row * rows - count) * slot
+    if free < totals:
+        # The last row is full: the totals box needs a column of its own.
+        slot = min(MAX_SLOT, (WIDTH - 2 * MARGIN - totals) / per_row)
+        content = per_row * slot + totals
+    else:
+        content = per_row * slot
     x0 = max(MARGIN, (WIDTH - content) / 2)
     return _Grid(rows, per_row, slot, x0, TITLE_H + rows * ROW_H + LEGEND_H)
 
@@ -121,13 +141,13 @@ def render_value_stream(
     steps: Sequence[Step],
     *,
     title: str,
-    measured: Mapping[int, MeasuredWait] | None = None,
-    waste_counts: Mapping[int, int] | None = None,
+    notes: MapNotes | None = None,
     state_label: str = "Current state",
 ) -> bytes:
-    """A value stream map as PNG bytes; ``measured`` and ``waste_counts`` are keyed by step id."""
+    """A value stream map as PNG bytes."""
     clean_title = clean_text(title) or "Value stream"
     clean_state = clean_text(state_label)
+    notes = notes or MapNotes()
     if not steps:
         heading = f"{clean_title} — {clean_state}" if clean_state else clean_title
         return render_message(heading, EMPTY_MESSAGE, hint=EMPTY_HINT)
@@ -135,38 +155,103 @@ def render_value_stream(
     chain = ordered(steps)
     metrics = compute_metrics(chain)
     grid = _grid(len(chain))
-    sheet = Sheet(WIDTH, grid.height)
-    measured = measured or {}
-    bursts = _burst_counts(chain, waste_counts or {})
+    sheet = Sheet(WIDTH, grid.height, dpi=MAP_DPI)
+    measured = notes.measured or {}
+    bursts = notes.bursts or {}
+    on_map = {s.id for s in chain if s.id is not None}
+    hot = rank_hot_spots({k: v for k, v in (notes.lost_minutes or {}).items() if k in on_map})
 
-    _draw_title(sheet, clean_title, clean_state, metrics)
-    any_measured = any_off = False
+    _draw_title(sheet, clean_title, clean_state, metrics, _dateline(notes))
+    any_measured = any_off = any_burst = False
     for index, step in enumerate(chain):
         seen = measured.get(step.id) if step.id is not None else None
-        is_constraint = step is metrics.constraint
+        is_constraint = any(step is c for c in metrics.constraints)
         any_measured |= seen is not None
         any_off |= _draw_wait(sheet, grid, index, step, seen, is_constraint=is_constraint)
         _draw_box(sheet, grid, index, step, is_constraint=is_constraint)
-        if index in bursts:
-            top = grid.row_top(index) - LABEL_H
-            right = grid.slot_x(index) + grid.slot
-            _kaizen_burst(sheet, right - 0.24, top + 0.24, 0.3, bursts[index])
+        top = grid.row_top(index) - LABEL_H
+        left, right = grid.slot_x(index) + GAP, grid.slot_x(index) + grid.slot
+        if step.id is not None and bursts.get(step.id):
+            any_burst = True
+            _draw_bursts(sheet, right, top, bursts[step.id])
+        if step.id is not None and step.id in hot:
+            lost = (notes.lost_minutes or {})[step.id]
+            sheet.text(
+                (left + right) / 2,
+                top - BOX_H - 0.05,
+                f"waste hot spot #{hot[step.id]}\n{fmt_duration(lost)} lost",
+                size=8,
+                weight="bold",
+                color=RED,
+                ha="center",
+                va="top",
+                linespacing=1.05,
+            )
+        if notes.changes is not None:
+            _draw_change(sheet, left, top, notes.changes.of(step))
     _draw_ladder(sheet, grid, chain, metrics)
-    _draw_totals(sheet, grid, len(chain), metrics)
-    _draw_legend(sheet, bursts=bool(bursts), measured=any_measured, any_off=any_off)
+    _draw_totals(sheet, grid, len(chain), metrics, measured_lead_time(chain, measured))
+    _draw_legend(
+        sheet,
+        bursts=any_burst,
+        hot=bool(hot),
+        measured=any_measured,
+        any_off=any_off,
+        removed=notes.changes.removed if notes.changes else (),
+        changes=notes.changes is not None,
+    )
     return sheet.png()
 
 
-def _burst_counts(chain: Sequence[Step], waste_counts: Mapping[int, int]) -> dict[int, int]:
-    """Positions in ``chain`` of the steps with the most waste logged, and that count."""
-    counts = {i: waste_counts.get(s.id, 0) for i, s in enumerate(chain) if s.id is not None}
-    top = max(counts.values(), default=0)
-    if top <= 0:
-        return {}
-    return {i: n for i, n in counts.items() if n == top}
+def _dateline(notes: MapNotes) -> str:
+    parts = []
+    if notes.drawn_on is not None:
+        parts.append(f"Drawn {_day(notes.drawn_on)}")
+    if notes.window is not None:
+        start, end = notes.window
+        parts.append(f"logged waits and waste from {_day(start)} to {_day(end)}")
+    return " · ".join(parts)
 
 
-def _draw_title(sheet: Sheet, title: str, state: str, metrics: MapMetrics) -> None:
+def _day(day: date) -> str:
+    return f"{day.day} {day.strftime('%b %Y')}"
+
+
+def _draw_bursts(sheet: Sheet, right: float, top: float, bursts: Sequence[Burst]) -> None:
+    """The first theme's K-number in the burst, its status beside it, "+n" for more."""
+    first = bursts[0]
+    cx, cy = right - 0.22, top + 0.2
+    _kaizen_burst(sheet, cx, cy, 0.34, first.ref)
+    more = f" +{len(bursts) - 1}" if len(bursts) > 1 else ""
+    sheet.text(
+        cx - 0.38,
+        top + 0.13,
+        f"{first.status}{more}",
+        size=8,
+        weight="bold",
+        color=STATUS_COLORS.get(first.status, RED),
+        ha="right",
+        va="center",
+    )
+
+
+def _draw_change(sheet: Sheet, left: float, top: float, change: StepChange) -> None:
+    if change is StepChange.SAME:
+        return
+    color = GREEN if change is StepChange.NEW else NAVY
+    sheet.text(
+        left + 0.2,
+        top + 0.13,
+        change.value.upper(),
+        size=7.5,
+        weight="bold",
+        color="white",
+        va="center",
+        bbox={"boxstyle": "round,pad=0.25", "fc": color, "ec": color},
+    )
+
+
+def _draw_title(sheet: Sheet, title: str, state: str, metrics: MapMetrics, dateline: str) -> None:
     top = sheet.height
     sheet.text(
         MARGIN,
@@ -194,11 +279,25 @@ def _draw_title(sheet: Sheet, title: str, state: str, metrics: MapMetrics) -> No
         f"lead time {fmt_duration(metrics.lead_time)}",
         f"flow efficiency {fmt_percent(metrics.flow_efficiency)}",
     ]
-    if metrics.constraint is not None:
+    tied = metrics.constraints
+    if len(tied) > 1:
+        names = " = ".join(clean_text(s.name) or "?" for s in tied)
+        parts.append(f"constraint: a tie, {names}")
+    elif metrics.constraint is not None:
         name = sheet.fit_one(clean_text(metrics.constraint.name) or "?", 5.0, size=11)
         parts.append(f"constraint: {name}")
     summary = sheet.fit_one("  ·  ".join(parts), WIDTH - MARGIN - x, size=11)
     sheet.text(x, top - 0.92, summary, size=11, color=MUTED, va="center")
+    if dateline:
+        sheet.text(
+            MARGIN,
+            top - 1.28,
+            sheet.fit_one(dateline, WIDTH - 2 * MARGIN, size=9.5),
+            size=9.5,
+            style="italic",
+            color=MUTED,
+            va="center",
+        )
 
 
 def _draw_box(sheet: Sheet, grid: _Grid, index: int, step: Step, *, is_constraint: bool) -> None:
@@ -235,8 +334,9 @@ def _draw_box(sheet: Sheet, grid: _Grid, index: int, step: Step, *, is_constrain
         sizes=((NAME_SIZE, 2), (NAME_SIZE - 1, 2), (NAME_SIZE - 1, 3), (NAME_SIZE - 2, 3)),
         weight="bold",
     )
+    role_lines = sheet.fit(role, inner, size=ROLE_SIZE, max_lines=2) if role else []
     name_h = len(name_lines) * name_size * 1.22 / 72
-    role_h = ROLE_SIZE * 1.5 / 72 if role else 0.0
+    role_h = ROLE_SIZE * 1.45 * len(role_lines) / 72
     y = top - (HEADER_H - name_h - role_h) / 2
     sheet.text(
         left + width / 2,
@@ -252,8 +352,9 @@ def _draw_box(sheet: Sheet, grid: _Grid, index: int, step: Step, *, is_constrain
         sheet.text(
             left + width / 2,
             y - name_h - 0.03,
-            sheet.fit_one(role, inner, size=ROLE_SIZE),
+            "\n".join(role_lines),
             size=ROLE_SIZE,
+            linespacing=1.1,
             style="italic",
             color=MUTED,
             ha="center",
@@ -362,12 +463,16 @@ def _draw_wait(
     off = _measured_off(step.wait_minutes, seen.median)
     # Two lines when they fit the gap, otherwise each splits in two rather than spill over.
     room = GAP - 0.16
-    median, p85 = fmt_duration(seen.median), fmt_duration(seen.p85)
+    median = fmt_duration(seen.median)
+    count = f"{seen.count} wait{'s' if seen.count != 1 else ''}"
+    p85 = seen.p85_shown
+    spread = (
+        (f"p85 {fmt_duration(p85)} · {count}", [f"p85 {fmt_duration(p85)}", count])
+        if p85 is not None
+        else (count, [count])
+    )
     lines: list[str] = []
-    for whole, parts in (
-        (f"measured {median}", ["measured", median]),
-        (f"p85 {p85} · n={seen.count}", [f"p85 {p85}", f"n={seen.count}"]),
-    ):
+    for whole, parts in ((f"measured {median}", ["measured", median]), spread):
         lines += [whole] if sheet.measure(whole, size=MEASURED_SIZE) <= room else parts
     bbox = (
         {"boxstyle": "round,pad=0.25", "fc": HIGHLIGHT_FILL, "ec": HIGHLIGHT_EDGE, "lw": 1.0}
@@ -417,7 +522,7 @@ def _draw_ladder(sheet: Sheet, grid: _Grid, chain: Sequence[Step], metrics: MapM
             left, right = x + GAP, x + grid.slot
             xs += [left, left, right, right]
             ys += [y_up, y_low, y_low, y_up]
-            is_constraint = step is metrics.constraint
+            is_constraint = any(step is c for c in metrics.constraints)
             if is_constraint:
                 sheet.ax.add_line(
                     Line2D(
@@ -455,18 +560,20 @@ def _draw_ladder(sheet: Sheet, grid: _Grid, chain: Sequence[Step], metrics: MapM
             y_arrow = top - 0.5
             _arrow(sheet, end, end + 0.38, y_arrow)
             sheet.text(
-                end + 0.45,
-                y_arrow,
-                f"continues with step {last + 2}",
-                size=8.5,
+                end + 0.02,
+                y_arrow - 0.1,
+                f"to step {last + 2}",
+                size=8,
                 style="italic",
                 color=MUTED,
-                va="center",
+                va="top",
             )
         sheet.ax.add_line(Line2D(xs, ys, color=INK, lw=1.6, zorder=3, solid_joinstyle="miter"))
 
 
-def _draw_totals(sheet: Sheet, grid: _Grid, count: int, metrics: MapMetrics) -> None:
+def _draw_totals(
+    sheet: Sheet, grid: _Grid, count: int, metrics: MapMetrics, measured_lt: int | None
+) -> None:
     last = count - 1
     top = grid.row_top(last) - LABEL_H
     bottom = top - BOX_H - LADDER_DROP - RUNG - 0.12
@@ -474,8 +581,10 @@ def _draw_totals(sheet: Sheet, grid: _Grid, count: int, metrics: MapMetrics) -> 
     sheet.ax.add_patch(
         rounded_box(left, bottom, TOTALS_W, top - bottom, fill=PANEL_FILL, edge=NAVY, linewidth=1.3)
     )
-    rows = (
-        ("Lead time", fmt_duration(metrics.lead_time)),
+    rows: tuple[tuple[str, str], ...] = (("Lead time", fmt_duration(metrics.lead_time)),)
+    if measured_lt is not None:
+        rows += (("with measured waits", fmt_duration(measured_lt)),)
+    rows += (
         ("Process time", fmt_duration(metrics.total_process_time)),
         ("Flow efficiency", fmt_percent(metrics.flow_efficiency)),
         ("Rolled %C&A", fmt_percent(metrics.rolled_ca)),
@@ -483,12 +592,20 @@ def _draw_totals(sheet: Sheet, grid: _Grid, count: int, metrics: MapMetrics) -> 
     pitch = (top - bottom - 0.2) / len(rows)
     for i, (label, value) in enumerate(rows):
         y = top - 0.12 - pitch * (i + 0.5)
-        sheet.text(left + 0.16, y, label, size=10, color=MUTED, va="center")
+        sheet.text(
+            left + (0.3 if label.islower() else 0.16),
+            y,
+            label,
+            size=8.5 if label.islower() else 9.5,
+            style="italic" if label.islower() else "normal",
+            color=MUTED,
+            va="center",
+        )
         sheet.text(
             left + TOTALS_W - 0.16,
             y,
             value,
-            size=13 if i == 0 else 12,
+            size=12 if i == 0 else 11,
             weight="bold",
             color=NAVY if i == 0 else INK,
             ha="right",
@@ -506,14 +623,14 @@ def _draw_totals(sheet: Sheet, grid: _Grid, count: int, metrics: MapMetrics) -> 
             )
 
 
-def _kaizen_burst(sheet: Sheet, cx: float, cy: float, radius: float, count: int) -> None:
-    """Martin & Osterling's kaizen burst: a jagged starburst flagging an improvement spot."""
+def _kaizen_burst(sheet: Sheet, cx: float, cy: float, radius: float, label: str) -> None:
+    """Martin & Osterling's kaizen burst: a jagged starburst marking a planned improvement."""
     sheet.ax.add_patch(_burst_shape(cx, cy, radius, zorder=8))
     sheet.text(
         cx,
         cy - 0.01,
-        str(count),
-        size=10 if count < 100 else 8,
+        label,
+        size=8 if len(label) <= 4 else 6.5,
         weight="bold",
         color=RED,
         ha="center",
@@ -535,62 +652,106 @@ def _burst_shape(cx: float, cy: float, radius: float, *, zorder: float) -> Polyg
     )
 
 
-def _draw_legend(sheet: Sheet, *, bursts: bool, measured: bool, any_off: bool) -> None:
-    y = 0.32
-    x = MARGIN
+def _draw_legend(
+    sheet: Sheet,
+    *,
+    bursts: bool,
+    hot: bool,
+    measured: bool,
+    any_off: bool,
+    removed: Sequence[str],
+    changes: bool,
+) -> None:
+    """The key, wrapped onto as many lines as the sheet's width needs, bottom up."""
     ax = sheet.ax
-
-    def label(text: str) -> None:
-        nonlocal x
-        sheet.text(x, y, text, size=8.5, color=MUTED, va="center")
-        x += sheet.measure(text, size=8.5) + 0.4
-
-    ax.add_patch(
-        Polygon(
-            [(x, y - 0.09), (x + 0.22, y - 0.09), (x + 0.11, y + 0.11)],
-            closed=True,
-            fc=AMBER,
-            ec=AMBER_EDGE,
-            lw=1.0,
-        )
-    )
-    x += 0.3
-    label("wait before a step (WT)")
-    ax.add_patch(Rectangle((x, y - 0.1), 0.3, 0.2, fc=NAVY_FILL, ec=NAVY, lw=1.0))
-    x += 0.38
-    label("process step: process time (PT), percent complete & accurate (%C&A)")
-    ax.add_patch(Rectangle((x, y - 0.1), 0.3, 0.2, fc=RED_FILL, ec=RED, lw=2.0))
-    x += 0.38
-    label("constraint: the largest wait")
+    items: list[tuple[str, str]] = [
+        ("wait", "wait before a step (WT)"),
+        ("box", "step: process time (PT), % complete & accurate"),
+        ("constraint", "constraint: the largest wait"),
+    ]
     if bursts:
-        ax.add_patch(_burst_shape(x + 0.13, y, 0.15, zorder=5))
-        x += 0.34
-        label("most waste logged (count)")
+        items.append(("burst", "kaizen burst: a theme planned at this step (K-number, status)"))
+    if hot:
+        items.append(("", "waste hot spots: the most time lost to logged waste"))
     if measured:
-        ax.add_patch(
-            rounded_box(
-                x,
-                y - 0.09,
-                0.3,
-                0.18,
-                fill=HIGHLIGHT_FILL if any_off else "white",
-                edge=HIGHLIGHT_EDGE if any_off else RULE,
-            )
+        items.append(("measured", "measured wait: median of logged waits (p85 from 5)"))
+    if changes:
+        items.append(("", "NEW / CHANGED: against the current state"))
+    lines: list[list[tuple[str, str]]] = [[]]
+    x = MARGIN
+    for kind, text in items:
+        width = (0.38 if kind else 0.0) + sheet.measure(text, size=8.5) + 0.4
+        if x + width > WIDTH - MARGIN and lines[-1]:
+            lines.append([])
+            x = MARGIN
+        lines[-1].append((kind, text))
+        x += width
+    y = 0.25 + 0.28 * (len(lines) - 1)
+    if removed:
+        gone = "Removed from the current state: " + ", ".join(clean_text(n) for n in removed)
+        sheet.text(
+            MARGIN,
+            y + 0.3,
+            sheet.fit_one(gone, WIDTH - 2 * MARGIN, size=9, weight="bold"),
+            size=9,
+            weight="bold",
+            color=RED,
+            va="center",
         )
-        x += 0.38
-        label("measured wait: median, p85, logs; highlighted when >25% off the estimate")
+    for line in lines:
+        x = MARGIN
+        for kind, text in line:
+            if kind == "wait":
+                ax.add_patch(
+                    Polygon(
+                        [(x, y - 0.09), (x + 0.22, y - 0.09), (x + 0.11, y + 0.11)],
+                        closed=True,
+                        fc=AMBER,
+                        ec=AMBER_EDGE,
+                        lw=1.0,
+                    )
+                )
+            elif kind == "box":
+                ax.add_patch(Rectangle((x, y - 0.1), 0.3, 0.2, fc=NAVY_FILL, ec=NAVY, lw=1.0))
+            elif kind == "constraint":
+                ax.add_patch(Rectangle((x, y - 0.1), 0.3, 0.2, fc=RED_FILL, ec=RED, lw=2.0))
+            elif kind == "burst":
+                ax.add_patch(_burst_shape(x + 0.13, y, 0.15, zorder=5))
+            elif kind == "measured":
+                ax.add_patch(
+                    rounded_box(
+                        x,
+                        y - 0.09,
+                        0.3,
+                        0.18,
+                        fill=HIGHLIGHT_FILL if any_off else "white",
+                        edge=HIGHLIGHT_EDGE if any_off else RULE,
+                    )
+                )
+            if kind:
+                x += 0.38
+            sheet.text(x, y, text, size=8.5, color=MUTED, va="center")
+            x += sheet.measure(text, size=8.5) + 0.4
+        y -= 0.28
 
 
 # --- current vs future -------------------------------------------------------------------------
 
-CARD_H = 1.6
-BARS_H = 2.7
+CARD_H = 1.3
+BARS_H = 2.6
 
 _Kind = Literal["duration", "ratio"]
 
 
-def render_comparison(current: Sequence[Step], future: Sequence[Step], *, title: str) -> bytes:
-    """Current vs future state: each headline metric with its delta, and where the time goes."""
+def render_comparison(
+    current: Sequence[Step],
+    future: Sequence[Step],
+    *,
+    title: str,
+    drawn_on: date | None = None,
+) -> bytes:
+    """Current vs future state: the headline metrics with their deltas, where the time goes,
+    and a table of each step's PT and WT in both states."""
     clean_title = clean_text(title) or "Value stream"
     if not current and not future:
         return render_message(
@@ -599,8 +760,10 @@ def render_comparison(current: Sequence[Step], future: Sequence[Step], *, title:
             hint="Map the current state first, then the future with /vsm future.",
         )
     comparison = compare_maps(current, future)
-    height = TITLE_H + CARD_H + 0.75 + BARS_H + 0.85
-    sheet = Sheet(WIDTH, height)
+    deltas = step_deltas(current, future)
+    table_h = TABLE_ROW * (len(deltas) + 1) + 0.7
+    height = TITLE_H + 2 * CARD_H + 0.25 + 0.75 + BARS_H + 0.6 + table_h
+    sheet = Sheet(WIDTH, height, dpi=MAP_DPI)
     sheet.text(
         MARGIN,
         height - 0.5,
@@ -608,9 +771,10 @@ def render_comparison(current: Sequence[Step], future: Sequence[Step], *, title:
         size=20,
         weight="bold",
     )
-    sheet.text(
-        MARGIN, height - 0.92, "Current state vs future state", size=11, color=MUTED, va="center"
-    )
+    subtitle = "Current state vs future state"
+    if drawn_on is not None:
+        subtitle += f"  ·  drawn {_day(drawn_on)}"
+    sheet.text(MARGIN, height - 0.92, subtitle, size=11, color=MUTED, va="center")
 
     cards: tuple[tuple[str, MetricDelta, _Kind, bool], ...] = (
         ("LEAD TIME", comparison.lead_time, "duration", False),
@@ -619,13 +783,13 @@ def render_comparison(current: Sequence[Step], future: Sequence[Step], *, title:
         ("ROLLED %C&A", comparison.rolled_ca, "ratio", True),
     )
     gap = 0.3
-    card_w = (WIDTH - 2 * MARGIN - gap * (len(cards) - 1)) / len(cards)
+    card_w = (WIDTH - 2 * MARGIN - gap) / 2
     card_top = height - TITLE_H
     for i, (name, delta, kind, higher_is_better) in enumerate(cards):
         _metric_card(
             sheet,
-            MARGIN + i * (card_w + gap),
-            card_top,
+            MARGIN + (i % 2) * (card_w + gap),
+            card_top - (i // 2) * (CARD_H + 0.25),
             card_w,
             name,
             delta,
@@ -633,7 +797,7 @@ def render_comparison(current: Sequence[Step], future: Sequence[Step], *, title:
             higher_is_better=higher_is_better,
         )
 
-    bars_top = card_top - CARD_H - 0.35
+    bars_top = card_top - 2 * CARD_H - 0.25 - 0.35
     sheet.text(
         MARGIN, bars_top - 0.1, "Where the lead time goes", size=12, weight="bold", va="center"
     )
@@ -643,8 +807,8 @@ def render_comparison(current: Sequence[Step], future: Sequence[Step], *, title:
         sheet.text(legend_x + 0.38, bars_top - 0.1, text, size=9, color=MUTED, va="center")
         legend_x += 0.38 + sheet.measure(text, size=9) + 0.35
 
-    bar_left, bar_right = MARGIN + 1.5, WIDTH - MARGIN - 1.9
-    bottom = 0.55
+    bar_left, bar_right = MARGIN + 1.5, WIDTH - MARGIN - 1.6
+    bottom = table_h + 0.55
     ax = sheet.figure.add_axes(
         (
             bar_left / WIDTH,
@@ -662,7 +826,80 @@ def render_comparison(current: Sequence[Step], future: Sequence[Step], *, title:
         ),
         width_in=bar_right - bar_left,
     )
+    _step_table(sheet, deltas, top=table_h)
     return sheet.png()
+
+
+TABLE_ROW = 0.3
+_TABLE_COLUMNS = (
+    ("Step", 0.0),
+    ("WT now", 4.2),
+    ("WT future", 5.35),
+    ("WT change", 6.6),
+    ("PT now", 7.9),
+    ("PT future", 9.05),
+    ("PT change", 10.3),
+)
+
+
+def _change_cell(before: Step | None, after: Step | None, attr: str) -> tuple[str, str]:
+    if before is None:
+        assert after is not None
+        return f"+{fmt_duration(getattr(after, attr))} (new)", NAVY
+    if after is None:
+        return f"−{fmt_duration(getattr(before, attr))} (removed)", GREEN
+    change = getattr(after, attr) - getattr(before, attr)
+    if change == 0:
+        return "no change", MUTED
+    return fmt_signed(change, fmt_duration(abs(change))), GREEN if change < 0 else RED
+
+
+def _step_table(sheet: Sheet, deltas: Sequence[StepDelta], *, top: float) -> None:
+    """Each step's PT and WT now and in the future state, so a wait that vanished shows."""
+    sheet.text(MARGIN, top - 0.15, "Step by step", size=12, weight="bold", va="center")
+    y = top - 0.55
+    for label, x in _TABLE_COLUMNS:
+        sheet.text(
+            MARGIN + x,
+            y,
+            label,
+            size=9,
+            weight="bold",
+            color=MUTED,
+            va="center",
+            ha="left" if x == 0 else "right",
+        )
+    sheet.ax.add_line(
+        Line2D([MARGIN, WIDTH - MARGIN], [y - 0.15] * 2, color=RULE, lw=0.8, zorder=3)
+    )
+
+    def time(step: Step | None, attr: str) -> str:
+        return "—" if step is None else fmt_duration(getattr(step, attr))
+
+    for row in deltas:
+        y -= TABLE_ROW
+        wt_change, wt_color = _change_cell(row.current, row.future, "wait_minutes")
+        pt_change, pt_color = _change_cell(row.current, row.future, "process_minutes")
+        cells = (
+            (sheet.fit_one(clean_text(row.name) or "?", 3.9, size=9.5), INK),
+            (time(row.current, "wait_minutes"), INK),
+            (time(row.future, "wait_minutes"), INK),
+            (wt_change, wt_color),
+            (time(row.current, "process_minutes"), INK),
+            (time(row.future, "process_minutes"), INK),
+            (pt_change, pt_color),
+        )
+        for (text, color), (_, x) in zip(cells, _TABLE_COLUMNS, strict=True):
+            sheet.text(
+                MARGIN + x,
+                y,
+                text,
+                size=9.5,
+                weight="normal" if color in (INK, MUTED) else "bold",
+                color=color,
+                va="center",
+                ha="left" if x == 0 else "right",
+            )
 
 
 def _metric_card(
@@ -683,9 +920,9 @@ def _metric_card(
             return "—"
         return fmt_duration(value) if kind == "duration" else fmt_percent(value)
 
-    sheet.text(x + 0.25, top - 0.32, name, size=9.5, weight="bold", color=MUTED, va="center")
+    sheet.text(x + 0.25, top - 0.28, name, size=9.5, weight="bold", color=MUTED, va="center")
     before, after = show(delta.current), show(delta.future)
-    y = top - 0.82
+    y = top - 0.7
     sheet.text(x + 0.25, y, before, size=15, color=MUTED, va="center")
     x_arrow = x + 0.25 + sheet.measure(before, size=15) + 0.15
     sheet.text(x_arrow, y, "→", size=15, color=MUTED, va="center")
@@ -713,7 +950,7 @@ def _metric_card(
             text = fmt_signed(round(points, 1), f"{abs(points):.1f} pts")
         better = change > 0 if higher_is_better else change < 0
         color = MUTED if abs(change) < 1e-9 else (GREEN if better else RED)
-    sheet.text(x + 0.25, top - 1.3, text, size=12, weight="bold", color=color, va="center")
+    sheet.text(x + 0.25, top - 1.08, text, size=12, weight="bold", color=color, va="center")
 
 
 _Row = tuple[str, Sequence[Step], MapMetrics]
@@ -723,12 +960,12 @@ def _time_bars(sheet: Sheet, ax: Axes, rows: tuple[_Row, _Row], *, width_in: flo
     """One stacked bar per state: each step's wait then its process time, on one time scale."""
     longest = max(metrics.lead_time for _, _, metrics in rows)
     unit, suffix = (
-        (1440.0, "d") if longest >= 2 * 1440 else (60.0, "h") if longest >= 120 else (1.0, "m")
+        (1440.0, "d") if longest >= 2 * 1440 else (60.0, "h") if longest >= 120 else (1.0, "min")
     )
     span = longest / unit or 1.0
     ax.set_xlim(0, span)
-    ax.set_ylim(-0.6, len(rows) - 0.4)
-    bar_h = 0.62
+    ax.set_ylim(-0.75, len(rows) - 0.4)
+    bar_h = 0.55
     for slot, (label, chain, metrics) in enumerate(rows):
         y = len(rows) - 1 - slot
         ax.text(
@@ -755,7 +992,7 @@ def _time_bars(sheet: Sheet, ax: Axes, rows: tuple[_Row, _Row], *, width_in: flo
             continue
         left = 0.0
         for step in chain:
-            is_constraint = step is metrics.constraint
+            is_constraint = any(step is c for c in metrics.constraints)
             for minutes, fill in (
                 (step.wait_minutes, RED if is_constraint else AMBER),
                 (step.process_minutes, NAVY),
@@ -784,6 +1021,21 @@ def _time_bars(sheet: Sheet, ax: Axes, rows: tuple[_Row, _Row], *, width_in: flo
                         linespacing=1.15,
                     )
                 left += width
+        waits = sorted((s for s in chain if s.wait_minutes > 0), key=lambda s: -s.wait_minutes)
+        if waits:
+            caption = "largest waits: " + " · ".join(
+                f"{clean_text(s.name) or '?'} {fmt_duration(s.wait_minutes)}" for s in waits[:4]
+            )
+            ax.text(
+                0,
+                y - bar_h / 2 - 0.06,
+                sheet.fit_one(caption, width_in, size=8.5),
+                ha="left",
+                va="top",
+                fontproperties=font(8.5),
+                color=MUTED,
+                parse_math=False,
+            )
         ax.text(
             left + 0.01 * span,
             y,
@@ -796,7 +1048,7 @@ def _time_bars(sheet: Sheet, ax: Axes, rows: tuple[_Row, _Row], *, width_in: flo
             linespacing=1.3,
             clip_on=False,
         )
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}{suffix}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g} {suffix}"))
     ax.set_yticks([])
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)

@@ -29,7 +29,7 @@ from storage.migrate import upgrade
 
 Scene = Callable[[Stage], Awaitable[None]]
 
-SCENES: list[Scene] = [mapping.play, capture.play, mapping.review, backlog.play]
+SCENES: list[Scene] = [mapping.play, capture.play, mapping.review, backlog.play, mapping.wall]
 
 # Monday of the demo week; scenes set the hour.
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)

@@ -64,3 +64,14 @@ async def review(stage: Stage) -> None:
     stage.say("Santhosh draws the map again: the waits logged this week sit beside the estimates.")
     await stage.command("Santhosh", ids.CMD_VSM, "show")
     await stage.flush()
+
+
+async def wall(stage: Stage) -> None:
+    stage.heading("Tuesday after: the map for the wall")
+    stage.at(9, 18)
+    stage.say(
+        "Chun redraws the map for the team room: the themes now sit on it as kaizen bursts, "
+        "at the steps they mean to improve."
+    )
+    await stage.command("Chun", ids.CMD_VSM, "show")
+    await stage.flush()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
@@ -69,6 +70,96 @@ class MeasuredWait:
     def p85_shown(self) -> float | None:
         """The p85 where there are enough waits for it to mean something, else None."""
         return self.p85 if self.count >= MIN_WAITS_FOR_P85 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Burst:
+    """A kaizen burst: a planned improvement (a theme) linked to a step, as on a paper map."""
+
+    ref: str
+    """The theme's number, ``K-3``."""
+    status: str
+    """How far it is, in words: ``proposed``, ``in progress``, ``done``."""
+
+
+class StepChange(StrEnum):
+    NEW = "new"
+    CHANGED = "changed"
+    SAME = "same"
+
+
+@dataclass(frozen=True, slots=True)
+class MapChanges:
+    """What a future state changes against the current one, matched by step name."""
+
+    steps: Mapping[str, StepChange]
+    """Each future step's name key (casefolded) and whether it is new, changed or the same."""
+    removed: tuple[str, ...]
+    """Names of current steps the future state no longer has, in current order."""
+
+    def of(self, step: Step) -> StepChange:
+        return self.steps.get(step.name.casefold(), StepChange.SAME)
+
+
+def map_changes(current: Sequence[Step], future: Sequence[Step]) -> MapChanges:
+    """New steps, changed steps (PT, WT or %C&A differ) and removed ones, by name."""
+    before = {s.name.casefold(): s for s in current}
+    after_keys = {s.name.casefold() for s in future}
+    steps: dict[str, StepChange] = {}
+    for step in future:
+        old = before.get(step.name.casefold())
+        if old is None:
+            steps[step.name.casefold()] = StepChange.NEW
+        elif (old.process_minutes, old.wait_minutes, old.pct_complete_accurate) != (
+            step.process_minutes,
+            step.wait_minutes,
+            step.pct_complete_accurate,
+        ):
+            steps[step.name.casefold()] = StepChange.CHANGED
+        else:
+            steps[step.name.casefold()] = StepChange.SAME
+    removed = tuple(s.name for s in ordered(current) if s.name.casefold() not in after_keys)
+    return MapChanges(steps=steps, removed=removed)
+
+
+@dataclass(frozen=True, slots=True)
+class StepDelta:
+    """One row of the per-step table: a step's PT and WT in each state (None: not there)."""
+
+    name: str
+    current: Step | None
+    future: Step | None
+
+
+def step_deltas(current: Sequence[Step], future: Sequence[Step]) -> list[StepDelta]:
+    """Steps of both states by name: the current order, then steps only the future has."""
+    after = {s.name.casefold(): s for s in future}
+    rows = [StepDelta(s.name, s, after.pop(s.name.casefold(), None)) for s in ordered(current)]
+    rows += [StepDelta(s.name, None, s) for s in ordered(future) if s.name.casefold() in after]
+    return rows
+
+
+def rank_hot_spots(lost: Mapping[int, int], *, top: int = 3) -> dict[int, int]:
+    """The steps with the most time lost to waste, ranked 1.. (ties share a rank); 0 is none."""
+    ranked = sorted((m for m in lost.values() if m > 0), reverse=True)
+    cut = set(ranked[:top])
+    distinct = sorted(cut, reverse=True)
+    return {step: distinct.index(m) + 1 for step, m in lost.items() if m in cut}
+
+
+@dataclass(frozen=True, slots=True)
+class MapNotes:
+    """What is drawn on top of the steps; every mapping is keyed by step id."""
+
+    measured: Mapping[int, MeasuredWait] | None = None
+    bursts: Mapping[int, Sequence[Burst]] | None = None
+    lost_minutes: Mapping[int, int] | None = None
+    """Time lost to waste logged at each step in the window: the hot spots."""
+    drawn_on: date | None = None
+    window: tuple[date, date] | None = None
+    """First and last day of the logged data shown (measured waits, hot spots)."""
+    changes: MapChanges | None = None
+    """For a future state: what it changes against the current one."""
 
 
 def measured_lead_time(steps: Sequence[Step], measured: Mapping[int, MeasuredWait]) -> int | None:

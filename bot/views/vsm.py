@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -21,14 +21,17 @@ from bot.domain.durations import format_duration
 from bot.domain.vsm import (
     MAX_STEP_NAME,
     MAX_STEPS,
+    MapChanges,
     MapComparison,
     MapMetrics,
+    MapNotes,
     MapState,
-    MeasuredWait,
     Step,
+    StepChange,
     compute_metrics,
     measured_lead_time,
     ordered,
+    rank_hot_spots,
 )
 from bot.views.common import (
     Message,
@@ -393,24 +396,18 @@ def _metric_lines(metrics: MapMetrics) -> list[str]:
     return lines
 
 
-def map_summary(
-    steps: Sequence[Step],
-    *,
-    title: str,
-    state: MapState,
-    measured: Mapping[int, MeasuredWait],
-    waste_counts: Mapping[int, int],
-    window_days: int,
-) -> str:
+def map_summary(steps: Sequence[Step], *, title: str, state: MapState, notes: MapNotes) -> str:
     """The map's metrics as text: what the image shows, readable without it."""
     chain = ordered(steps)
     metrics = compute_metrics(chain)
     count = len(chain)
+    measured = notes.measured or {}
     lines = [f"*{escape(title)} — {STATE_LABELS[state].lower()}*, {count} steps"]
     lines += _metric_lines(metrics)
+    days = (notes.window[1] - notes.window[0]).days if notes.window else 0
     seen = [(s, measured[s.id]) for s in chain if s.id is not None and s.id in measured]
     if seen:
-        lines.append(f"Measured waits, last {window_days} days (logged with `/wait … in ‹step›`):")
+        lines.append(f"Measured waits, last {days} days (logged with `/wait … in ‹step›`):")
         for step, wait in seen:
             noun = "wait" if wait.count == 1 else "waits"
             p85 = wait.p85_shown
@@ -426,17 +423,46 @@ def map_summary(
             )
     elif state is MapState.CURRENT:
         lines.append(
-            f"No waits logged against a step in the last {window_days} days: "
+            f"No waits logged against a step in the last {days} days: "
             "`/wait 2d test environment in ‹step›` measures them."
         )
-    burst = [(s, waste_counts.get(s.id, 0)) for s in chain if s.id is not None]
-    top = max((n for _, n in burst), default=0)
-    if top > 0:
-        names = ", ".join(escape(s.name) for s, n in burst if n == top)
-        lines.append(f"Kaizen burst: {names}, with {top} logs, the most waste of any step")
+    lines += _burst_lines(chain, notes)
+    if notes.changes is not None:
+        lines += _change_lines(chain, notes.changes)
     if count >= MAX_STEPS:
         lines.append(f"_This map has {MAX_STEPS} steps, the most it can hold._")
     return "\n".join(lines)
+
+
+def _burst_lines(chain: Sequence[Step], notes: MapNotes) -> list[str]:
+    names = {s.id: s.name for s in chain if s.id is not None}
+    lines = []
+    bursts = [
+        f"{b.ref} at {escape(names[step])} ({b.status})"
+        for step, found in (notes.bursts or {}).items()
+        if step in names
+        for b in found
+    ]
+    if bursts:
+        lines.append("Kaizen bursts (themes planned at a step): " + "; ".join(bursts))
+    lost = {k: v for k, v in (notes.lost_minutes or {}).items() if k in names}
+    ranked = sorted(rank_hot_spots(lost).items(), key=lambda kv: (kv[1], names[kv[0]]))
+    if ranked:
+        spots = ", ".join(
+            f"{escape(names[step])} {format_duration(lost[step])}" for step, _ in ranked
+        )
+        lines.append(f"Waste hot spots, by time lost: {spots}")
+    return lines
+
+
+def _change_lines(chain: Sequence[Step], changes: MapChanges) -> list[str]:
+    new = [s.name for s in chain if changes.of(s) is StepChange.NEW]
+    changed = [s.name for s in chain if changes.of(s) is StepChange.CHANGED]
+    parts = []
+    for label, names in (("new", new), ("changed", changed), ("removed", changes.removed)):
+        if names:
+            parts.append(f"{label}: " + ", ".join(escape(n) for n in names))
+    return [f"Against the current state, {'; '.join(parts)}"] if parts else []
 
 
 def _delta(current: float | None, future: float | None, *, kind: str) -> str:

@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import date
 from functools import partial
 
 import numpy as np
@@ -16,7 +17,7 @@ from numpy.typing import NDArray
 
 from bot.charts._canvas import clean_text, fmt_duration
 from bot.charts.vsm_map import render_comparison, render_value_stream
-from bot.domain.vsm import MeasuredWait, Step
+from bot.domain.vsm import Burst, MapNotes, MeasuredWait, Step, map_changes
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 H = 60
@@ -70,7 +71,13 @@ def plain() -> bytes:
 def test_render_value_stream_is_a_slide_sized_png(plain: bytes) -> None:
     width, height = size_of(plain)
     assert 1600 <= width <= 2000
-    assert 300 <= height <= 1000
+    assert 300 <= height <= 1600
+
+
+def test_a_seven_step_map_is_laid_out_in_rows_to_read_at_preview_size(plain: bytes) -> None:
+    # Slack previews an image about 600 px wide: a 3.8 : 1 strip shrinks its text to specks.
+    width, height = size_of(plain)
+    assert width / height < 1.6
 
 
 def test_render_value_stream_draws_1_7_and_30_steps_wrapping_long_maps() -> None:
@@ -82,10 +89,10 @@ def test_render_value_stream_draws_1_7_and_30_steps_wrapping_long_maps() -> None
     for width, height in sizes.values():
         assert 1000 <= width <= 3000
         assert 300 <= height <= 6000
-    assert sizes[1] == sizes[7]
-    # Thirty steps wrap onto five rows instead of shrinking the boxes.
+    assert sizes[1][0] == sizes[7][0] and sizes[1][1] < sizes[7][1]
+    # Thirty steps wrap onto eight rows of four instead of shrinking the boxes.
     assert sizes[30][0] == sizes[7][0]
-    assert sizes[30][1] > 3 * sizes[7][1]
+    assert sizes[30][1] > 2.5 * sizes[7][1]
 
 
 def test_render_value_stream_is_deterministic(plain: bytes) -> None:
@@ -102,15 +109,50 @@ def test_render_value_stream_changes_when_a_wait_changes(plain: bytes) -> None:
     assert not np.array_equal(decode(plain), after)
 
 
-def test_render_value_stream_draws_kaizen_bursts_where_most_waste_was_logged(plain: bytes) -> None:
+def test_render_value_stream_draws_themes_as_bursts_and_ranks_hot_spots_by_time(
+    plain: bytes,
+) -> None:
     steps = pet_clinic()
-    nothing_logged = render_value_stream(steps, title="Pet Clinic", waste_counts={1: 0, 5: 0})
-    one = render_value_stream(steps, title="Pet Clinic", waste_counts={5: 9, 6: 2})
-    tied = render_value_stream(steps, title="Pet Clinic", waste_counts={5: 9, 6: 9})
+    nothing = render_value_stream(
+        steps, title="Pet Clinic", notes=MapNotes(bursts={}, lost_minutes={1: 0, 5: 0})
+    )
+    planned = render_value_stream(
+        steps,
+        title="Pet Clinic",
+        notes=MapNotes(bursts={6: [Burst("K-2", "proposed")]}),
+    )
+    started = render_value_stream(
+        steps,
+        title="Pet Clinic",
+        notes=MapNotes(bursts={6: [Burst("K-2", "in progress")]}),
+    )
+    hot = render_value_stream(
+        steps, title="Pet Clinic", notes=MapNotes(lost_minutes={5: 6 * D, 6: 15 * D})
+    )
 
-    assert nothing_logged == plain
-    assert not np.array_equal(decode(plain), decode(one))
-    assert not np.array_equal(decode(one), decode(tied))
+    assert nothing == plain
+    assert not np.array_equal(decode(plain), decode(planned))
+    assert not np.array_equal(decode(planned), decode(started))
+    assert not np.array_equal(decode(plain), decode(hot))
+
+
+def test_render_value_stream_carries_its_date_and_data_window(plain: bytes) -> None:
+    dated = render_value_stream(
+        pet_clinic(),
+        title="Pet Clinic",
+        notes=MapNotes(drawn_on=date(2026, 12, 3), window=(date(2026, 11, 5), date(2026, 12, 3))),
+    )
+    assert not np.array_equal(decode(plain), decode(dated))
+
+
+def test_render_value_stream_marks_a_future_states_changes() -> None:
+    future = future_state()
+    changes = map_changes(pet_clinic(), future)
+    marked = render_value_stream(
+        future, title="Pet Clinic", state_label="Future state", notes=MapNotes(changes=changes)
+    )
+    unmarked = render_value_stream(future, title="Pet Clinic", state_label="Future state")
+    assert not np.array_equal(decode(marked), decode(unmarked))
 
 
 def test_render_value_stream_shows_measured_waits_and_highlights_those_far_off(
@@ -120,8 +162,10 @@ def test_render_value_stream_shows_measured_waits_and_highlights_those_far_off(
     near = {5: MeasuredWait(7, 5.5 * D, 6 * D)}  # 10% over the 5-day estimate
     far = {5: MeasuredWait(7, 7 * D, 9 * D)}  # 40% over it
 
-    with_near = decode(render_value_stream(steps, title="Pet Clinic", measured=near))
-    with_far = decode(render_value_stream(steps, title="Pet Clinic", measured=far))
+    with_near = decode(
+        render_value_stream(steps, title="Pet Clinic", notes=MapNotes(measured=near))
+    )
+    with_far = decode(render_value_stream(steps, title="Pet Clinic", notes=MapNotes(measured=far)))
 
     assert not np.array_equal(decode(plain), with_near)
     # The highlight is orange: far more strongly orange pixels than the plain estimate.
@@ -137,8 +181,11 @@ def test_render_value_stream_ignores_data_for_steps_not_on_the_map(plain: bytes)
     png = render_value_stream(
         pet_clinic(),
         title="Pet Clinic",
-        measured={99: MeasuredWait(3, 60, 90)},
-        waste_counts={99: 4},
+        notes=MapNotes(
+            measured={99: MeasuredWait(3, 60, 90)},
+            lost_minutes={99: 400},
+            bursts={99: [Burst("K-1", "proposed")]},
+        ),
     )
 
     assert png == plain
@@ -164,8 +211,11 @@ def test_render_value_stream_draws_any_step_name_without_warnings() -> None:
             steps,
             title=" ".join(NAMES),
             state_label="Zukunft 🚀 テスト",
-            measured={i: MeasuredWait(2, 3 * D, 4 * D) for i in range(len(NAMES))},
-            waste_counts={2: 2, 3: 2},
+            notes=MapNotes(
+                measured={i: MeasuredWait(2, 3 * D, 4 * D) for i in range(len(NAMES))},
+                lost_minutes={2: 2 * H, 3: 2 * H},
+                bursts={2: [Burst("K-12345", "in progress"), Burst("K-2", "done")]},
+            ),
         )
     )
 
@@ -214,7 +264,7 @@ def test_render_comparison_is_a_slide_sized_png() -> None:
 
     width, height = size_of(png)
     assert 1600 <= width <= 2000
-    assert 300 <= height <= 1200
+    assert 300 <= height <= 2400
 
 
 def test_render_comparison_changes_with_the_future_state() -> None:
@@ -249,19 +299,17 @@ def test_render_comparison_draws_partial_and_odd_maps(
 @pytest.mark.parametrize(
     ("minutes", "text"),
     [
-        (0, "0m"),
-        (45, "45m"),
-        (119, "119m"),
-        (120, "2h"),
-        (210, "3.5h"),
-        (47 * 60, "47h"),
-        (2 * D, "2.0d"),
-        (3.1 * D, "3.1d"),
-        (150 * D, "150d"),
-        (-5, "0m"),
+        (0, "0 min"),
+        (45, "45 min"),
+        (119, "1 h 59 min"),
+        (210, "3 h 30 min"),
+        (2 * D, "2 d"),
+        (3.5 * D, "3 d 12 h"),
+        (150 * D, "150 d"),
+        (-5, "0 min"),
     ],
 )
-def test_fmt_duration_reads_like_a_person_would_say_it(minutes: float, text: str) -> None:
+def test_fmt_duration_is_the_apps_one_duration_style(minutes: float, text: str) -> None:
     assert fmt_duration(minutes) == text
 
 

@@ -287,7 +287,7 @@ async def test_show_posts_the_map_as_a_png_with_its_metrics_in_text(harness: Har
     assert "Testing: median 3 d over 2 waits; estimated 1 d" in comment
     assert "p85" not in comment
     assert "Lead time with the measured waits: *4 d 2 h* (estimated 2 d 2 h)" in comment
-    assert "Kaizen burst: Testing" in comment
+    assert "Waste hot spots, by time lost: Testing 6 d" in comment
 
     first = upload.content
     await harness.driver.command("/vsm", "move Testing first", user="U1", channel="C1")
