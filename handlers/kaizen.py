@@ -48,6 +48,7 @@ from bot.domain.themes import ThemeAction, clean_problem, clean_title, parse_the
 from bot.domain.votes import base_emoji, check_vote_limit
 from bot.domain.wastes import WasteCategory
 from bot.usecases.notify import NOT_A_MEMBER, tell, user_tz_offset
+from bot.usecases.theme_posts import NotPosted, publish_theme, republish_theme
 from bot.usecases.work import Origin, Work, workspace_transaction
 from bot.views.common import Message, build_error, build_not_in_channel, with_invite_hint
 from bot.views.help import build_help
@@ -64,6 +65,8 @@ from bot.views.kaizen import (
     build_theme_detail,
     build_theme_message,
     build_theme_modal,
+    build_theme_not_posted,
+    build_theme_reposted,
     export_filename,
 )
 from handlers.edge import FormErrors, errors_ack, field_errors, trusted_response_url
@@ -106,6 +109,7 @@ def register(app: AsyncApp) -> None:
     app.action(ids.ACTION_THEME_ADD_ACTION)(open_action_modal_for_theme)
     app.action(ids.ACTION_ACTION_DONE)(complete_action_item)
     app.action(ids.ACTION_HOME_ADD_THEME)(open_theme_modal_from_home)
+    app.action(ids.ACTION_THEME_REPOST)(repost_theme)
 
 
 # -- /kaizen ----------------------------------------------------------------------------------
@@ -296,30 +300,65 @@ async def _post_theme(
     user: str,
     response_url: str | None,
 ) -> None:
-    """Post a new theme for votes, remember its message, and put the first vote emoji on it."""
-    message = build_theme_message(theme, actions=[], vote_emoji=vote_emoji)
-    try:
-        posted = await client.chat_postMessage(channel=theme.channel_id, **message)
-    except SlackApiError as exc:
-        if exc.response.get("error") not in NOT_A_MEMBER:
-            raise
-        stored = {"text": f"{theme.ref} is stored, but I can't post it for votes."}
-        hint = with_invite_hint(stored, theme.channel_id)
-        await tell(client, user=user, channel=None, message=hint, response_url=response_url)
-        return
-    ts = str(posted["ts"])
+    """Post a new theme for votes; if Slack does not take it, tell its author how to get it."""
     async with workspace_transaction(deps, origin) as work:
-        await store.set_theme_message(
-            work.session,
-            workspace_id=work.workspace_id,
-            theme_id=theme.id,
-            channel_id=theme.channel_id,
-            message_ts=ts,
-        )
+        workspace_id = work.workspace_id
     try:
-        await client.reactions_add(channel=theme.channel_id, timestamp=ts, name=vote_emoji)
-    except SlackApiError as exc:
-        logger.info("kaizen.vote_emoji_not_added", extra={"error": exc.response.get("error")})
+        await publish_theme(client, deps, workspace_id, theme, vote_emoji)
+    except NotPosted as failed:
+        await _tell_not_posted(client, theme, failed, user, response_url)
+
+
+async def _tell_not_posted(
+    client: AsyncWebClient, theme: Theme, failed: NotPosted, user: str, response_url: str | None
+) -> None:
+    logger.warning(
+        "kaizen.theme_not_posted", extra={"channel": theme.channel_id, "error": failed.reason}
+    )
+    if failed.not_in_channel:
+        stored = {"text": f"{theme.ref} is stored, but I can't post it for votes."}
+        message = with_invite_hint(stored, theme.channel_id)
+    else:
+        message = build_theme_not_posted(theme.ref, theme.channel_id, theme.number)
+    await tell(client, user=user, channel=None, message=message, response_url=response_url)
+
+
+async def repost_theme(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
+) -> None:
+    """The "Post it again" button: posting waits for Slack, so it runs after the reply."""
+    await ack()
+    action = BlockActions.model_validate(body)
+    channel, _, number = (action.action.value or "").partition(":")
+    if number.isdigit() and re.match(TEAM_CHANNEL_ID, channel):
+        deps.spawn(
+            _repost(client, deps, Origin.of(context), channel, int(number), action),
+            name="kaizen.repost_theme",
+        )
+
+
+async def _repost(
+    client: AsyncWebClient,
+    deps: Deps,
+    origin: Origin,
+    channel: str,
+    number: int,
+    action: BlockActions,
+) -> None:
+    async with workspace_transaction(deps, origin) as work:
+        theme = await store.get_theme(work.session, scope=work.scope(channel), number=number)
+        workspace_id = work.workspace_id
+    if theme is None:
+        return
+    try:
+        await republish_theme(client, deps, workspace_id, theme)
+    except NotPosted as failed:
+        await _tell_not_posted(client, theme, failed, action.user.id, action.response_url)
+        return
+    done = build_theme_reposted(theme.ref, channel)
+    await tell(
+        client, user=action.user.id, channel=None, message=done, response_url=action.response_url
+    )
 
 
 # -- proposing a theme ------------------------------------------------------------------------
