@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
@@ -34,7 +33,13 @@ from bot.domain.vsm import (
     parse_percent,
     parse_wait,
 )
-from bot.usecases.notify import NOT_A_MEMBER, tell
+from bot.usecases.notify import (
+    FOLLOW_UP_FAILURES,
+    NOT_A_MEMBER,
+    certainly_not_done,
+    failure_reason,
+    tell,
+)
 from bot.usecases.work import Origin, Work, workspace_transaction
 from bot.views.common import build_error
 from bot.views.help import build_help
@@ -240,18 +245,20 @@ async def _post_image(
             title=title,
             initial_comment=comment,
         )
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or "unknown")
-        logger.info(
-            "vsm.upload_refused",
+    except FOLLOW_UP_FAILURES as exc:
+        error = failure_reason(exc)
+        logger.warning(
+            "vsm.upload_failed",
             extra={"team": cmd.team_id, "channel": cmd.channel_id, "error": error},
         )
-        message = build_map_not_posted(cmd.channel_id) if error in NOT_A_MEMBER else None
+        again = f"{cmd.command} {cmd.text}".strip()
+        failed = build_upload_failed(error, again, certain=certainly_not_done(error))
+        message = build_map_not_posted(cmd.channel_id) if error in NOT_A_MEMBER else failed
         await tell(
             client,
             user=cmd.user_id,
             channel=None,
-            message=message or build_upload_failed(error),
+            message=message,
             response_url=cmd.response_url or None,
         )
         return
