@@ -258,9 +258,7 @@ async def test_history_includes_seeded_messages_with_their_thread_counts(
     assert history["messages"][0]["latest_reply"] == posted["ts"]
 
 
-async def test_update_changes_the_stored_message(
-    slack: FakeSlack, client: AsyncWebClient
-) -> None:
+async def test_update_changes_the_stored_message(slack: FakeSlack, client: AsyncWebClient) -> None:
     ts = (await client.chat_postMessage(channel="C1", text="draft"))["ts"]
     await client.chat_update(channel="C1", ts=ts, text="final")
     assert [m["text"] for m in slack.messages("C1")] == ["final"]
