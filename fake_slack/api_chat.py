@@ -109,14 +109,21 @@ class ChatApi(Workspace):
             "response_metadata": meta,
         }
 
-    def _conversations_members(self, args: Json) -> Json:
-        channel_id = self._channel_id_or_none(args.get("channel"))
-        channel = self._channels.get(channel_id or "")
-        if channel is None or (channel.is_private and not channel.is_member):
-            raise SlackError("channel_not_found")
-        members = self._members(channel)
-        page, meta = paged(members, args, default_limit=100)
-        return {"members": page, "response_metadata": meta}
+    def _users_conversations(self, args: Json) -> Json:
+        """The channels a person is in that the bot may see: public ones, and private ones the
+        bot is in too (Slack's rule for a bot token asking about another user)."""
+        user = required_str(args, "user")
+        types = str(args.get("types") or "public_channel").split(",")
+        seen = [
+            {"id": c.id, "name": c.name, "is_private": c.is_private}
+            for c in self._channels.values()
+            if not c.is_im
+            and ("private_channel" if c.is_private else "public_channel") in types
+            and (c.is_member or not c.is_private)
+            and user in self._members(c)
+        ]
+        page, meta = paged(seen, args, default_limit=100)
+        return {"channels": page, "response_metadata": meta}
 
     def _users_info(self, args: Json) -> Json:
         user = self._users.get(args.get("user") or "")

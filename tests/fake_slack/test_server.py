@@ -410,16 +410,19 @@ async def test_ephemeral_to_someone_outside_the_channel_is_refused(
     assert raised.value.response["error"] == "user_not_in_channel"
 
 
-async def test_members_lists_the_channel_and_the_bot(
+async def test_users_conversations_lists_a_persons_channels_the_bot_may_see(
     slack: FakeSlack, client: AsyncWebClient
 ) -> None:
     slack.add_channel("C1", "kaizen", members=["U1", "U2"])
-    response = await client.conversations_members(channel="C1", limit=2)
-    assert response["members"] == ["U1", "U2"]
-    rest = await client.conversations_members(
-        channel="C1", cursor=response["response_metadata"]["next_cursor"]
+    slack.add_channel("C2", "elsewhere", members=["U2"])
+    slack.add_channel("G1", "secret", is_private=True, members=["U1"])
+    slack.add_channel("G2", "hidden", is_private=True, is_member=False, members=["U1"])
+    types = "public_channel,private_channel"
+    response = await client.users_conversations(user="U1", types=types, limit=1)
+    rest = await client.users_conversations(
+        user="U1", types=types, cursor=response["response_metadata"]["next_cursor"]
     )
-    assert rest["members"] == ["UBOT"]
+    assert [c["id"] for c in response["channels"] + rest["channels"]] == ["C1", "G1"]
 
 
 async def test_a_user_id_as_channel_posts_to_their_dm(
