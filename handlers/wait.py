@@ -23,8 +23,7 @@ from handlers.edge import ack_form, confirm
 from handlers.forms import Fields, WasteModalMeta
 from handlers.help import HELP_WORDS
 from handlers.payloads import Command, ViewSubmission
-from storage import waste as store
-from storage.vsm import find_step, list_steps
+from storage.vsm import list_steps
 
 logger = logging.getLogger(__name__)
 
@@ -60,31 +59,11 @@ async def _quick_wait(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any
         quick = parse_quick_wait(cmd.text)
     except KaizenError as error:
         return build_error(error.message)
-    async with workspace_transaction(deps, origin) as work:
-        if not await work.first_delivery(cmd.trigger_id):
-            return build_ephemeral("That wait is logged already.")
-        scope = work.scope(cmd.channel_id)
-        step = None
-        if quick.step_hint:
-            step = await find_step(work.session, scope=scope, name=quick.step_hint)
-        new = NewWaste(
-            category=WasteCategory.WAITING.value,
-            description=quick.reason_without_step if step else quick.reason,
-            minutes=quick.minutes,
-            is_wait=True,
-            step_id=step.id if step else None,
-            source=Source.COMMAND,
-        )
-        waste = await store.add_observation(
-            work.session,
-            scope=scope,
-            waste=new,
-            reporter_id=cmd.user_id,
-            reporter_key=work.reporter_key(cmd.user_id),
-            now=deps.now(),
-        )
-    assert waste is not None
-    logger.info("wait.logged", extra={"team": origin.team_id, "channel": cmd.channel_id})
+    waste = await log_waste(
+        deps, origin, cmd.channel_id, quick, user=cmd.user_id, delivery=cmd.trigger_id
+    )
+    if waste is None:
+        return build_ephemeral("That wait is logged already.")
     return build_waste_confirmation(waste)
 
 

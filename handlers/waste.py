@@ -95,22 +95,11 @@ async def _quick_log(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any]
         minutes=quick.minutes,
         source=Source.COMMAND,
     )
-    async with workspace_transaction(deps, origin) as work:
-        if not await work.first_delivery(cmd.trigger_id):
-            return build_ephemeral("That waste is logged already.")
-        waste = await store.add_observation(
-            work.session,
-            scope=work.scope(cmd.channel_id),
-            waste=new,
-            reporter_id=cmd.user_id,
-            reporter_key=work.reporter_key(cmd.user_id),
-            now=deps.now(),
-        )
-    assert waste is not None
-    logger.info(
-        "waste.logged",
-        extra={"team": origin.team_id, "channel": cmd.channel_id, "source": "command"},
+    waste = await log_waste(
+        deps, origin, cmd.channel_id, new, user=cmd.user_id, delivery=cmd.trigger_id
     )
+    if waste is None:
+        return build_ephemeral("That waste is logged already.")
     return build_waste_confirmation(waste)
 
 
@@ -208,12 +197,7 @@ def _read_waste_form(sub: ViewSubmission, meta: WasteModalMeta) -> tuple[str, Ne
     description = form.clean(ids.BLOCK_WASTE_DESCRIPTION, clean_description)
     typed = form.text(ids.BLOCK_WASTE_MINUTES).strip()
     minutes = form.clean(ids.BLOCK_WASTE_MINUTES, parse_duration, None) if typed else None
-    link = form.text(ids.BLOCK_WASTE_LINK).strip()
-    form.require(
-        ids.BLOCK_WASTE_LINK,
-        not link or (bool(re.match(r"^https?://\S+$", link)) and len(link) <= MAX_LINK),
-        "Paste a web address starting with https://",
-    )
+    link = _read_link(form)
     step_id = form.number(ids.BLOCK_WASTE_STEP, "Pick a step of this channel's value stream.")
     checked = form.picked_options(ids.BLOCK_WASTE_ANONYMOUS)
     form.check()
@@ -223,6 +207,15 @@ def _read_waste_form(sub: ViewSubmission, meta: WasteModalMeta) -> tuple[str, Ne
         link=link, source=source, anonymous="anonymous" in checked, message_ts=meta.ts,
     )  # fmt: skip
     return channel, new
+
+
+def _read_link(form: Fields) -> str:
+    link = form.text(ids.BLOCK_WASTE_LINK).strip()
+    web_address = bool(re.match(r"^https?://\S+$", link)) and len(link) <= MAX_LINK
+    form.require(
+        ids.BLOCK_WASTE_LINK, not link or web_address, "Paste a web address starting with https://"
+    )
+    return link
 
 
 async def _log(deps: Deps, origin: Origin, sub: ViewSubmission) -> Any:

@@ -11,23 +11,47 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.domain.errors import NotFound
 from bot.domain.observations import LoggedWaste, NewWaste, Source
+from bot.domain.vsm import Step
+from bot.domain.wastes import QuickWait, WasteCategory
 from bot.usecases.notify import BEFORE_ACK_BUDGET, tell
 from bot.usecases.work import Origin, workspace_transaction
 from bot.views.waste import build_reaction_prompt
 from storage import waste as store
-from storage.vsm import get_step
+from storage.vsm import find_step, get_step
 from storage.workspaces import Scope
 
 logger = logging.getLogger(__name__)
 
 
+def quick_wait(quick: QuickWait, step: Step | None) -> NewWaste:
+    """A ``/wait`` typed as text; its ``in ‹step›`` words name the step when the map has it."""
+    return NewWaste(
+        category=WasteCategory.WAITING.value,
+        description=quick.reason_without_step if step else quick.reason,
+        minutes=quick.minutes,
+        is_wait=True,
+        step_id=step.id if step else None,
+        source=Source.COMMAND,
+    )
+
+
 async def log_waste(
-    deps: Deps, origin: Origin, channel: str, new: NewWaste, *, user: str, delivery: str
+    deps: Deps,
+    origin: Origin,
+    channel: str,
+    new: NewWaste | QuickWait,
+    *,
+    user: str,
+    delivery: str,
 ) -> LoggedWaste | None:
-    """Store a log once (None for a resubmitted form); NotFound when the step is not ours."""
+    """Store a log once (None for a repeated delivery); NotFound when the step is not ours."""
     async with workspace_transaction(deps, origin) as work:
         scope = work.scope(channel)
-        if new.step_id is not None and (
+        if isinstance(new, QuickWait):
+            hint = new.step_hint
+            step = await find_step(work.session, scope=scope, name=hint) if hint else None
+            new = quick_wait(new, step)
+        elif new.step_id is not None and (
             await get_step(work.session, scope=scope, step_id=new.step_id) is None
         ):
             raise NotFound("That step is not on this channel's map.", field="step")
@@ -46,6 +70,7 @@ async def log_waste(
         extra={
             "team": origin.team_id,
             "channel": channel,
+            "user": user,
             "source": new.source.value,
             "wait": new.is_wait,
         },
