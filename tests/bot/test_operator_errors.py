@@ -1,0 +1,130 @@
+"""Each way an operator can get a command wrong ends in one line that says what to do.
+
+Every test runs ``kaizen-bot`` as a separate process, as an operator would, and checks the exit
+status, that the message is one line with no traceback, and that nothing was left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+from tests.support.cli import error_line, free_port, kaizen_bot, only_line, operator_env
+from tests.support.databases import copy_sqlite
+
+
+def test_export_of_a_never_migrated_database_says_so_and_leaves_no_file(tmp_path: Path) -> None:
+    line = only_line(kaizen_bot("export", "--team", "T1", cwd=tmp_path))
+    assert f"no database at {tmp_path.resolve()}/kaizen.db" in line
+    assert "kaizen-bot migrate" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_of_a_database_without_tables_says_it_was_never_migrated(tmp_path: Path) -> None:
+    (tmp_path / "other.db").touch()
+    env = operator_env(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/other.db")
+    line = only_line(kaizen_bot("export", "--team", "T1", cwd=tmp_path, env=env))
+    assert "has no kaizen-bot tables (never migrated)" in line
+
+
+def test_export_into_a_missing_folder_or_a_folder_says_so(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    env = operator_env(DATABASE_URL=copy_sqlite(sqlite_template, tmp_path))
+    missing = only_line(
+        kaizen_bot("export", "--team", "T1", "--out", "/nodir/x.csv", cwd=tmp_path, env=env)
+    )
+    assert "--out /nodir/x.csv: the folder /nodir does not exist" in missing
+    folder = only_line(
+        kaizen_bot("export", "--team", "T1", "--out", str(tmp_path), cwd=tmp_path, env=env)
+    )
+    assert f"--out {tmp_path} is a folder" in folder
+
+
+def test_export_of_a_channel_without_data_or_by_name_says_so(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    from tests.bot.test_export_cli import seed
+
+    url = copy_sqlite(sqlite_template, tmp_path)
+    asyncio.run(seed(url))
+    env = operator_env(DATABASE_URL=url)
+    unknown = kaizen_bot("export", "--team", "TPET", "--channel", "CNOPE", cwd=tmp_path, env=env)
+    assert "no data for channel CNOPE of team TPET" in only_line(unknown)
+    assert unknown.stdout == ""
+    by_name = kaizen_bot("export", "--team", "TPET", "--channel", "#petclinic-team", cwd=tmp_path)
+    assert "'#petclinic-team' is not a channel id" in only_line(by_name)
+    assert list(tmp_path.glob("kaizen.db")) == []
+
+
+def test_migrate_with_postgresql_unreachable_names_the_server_without_password(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    env = operator_env(DATABASE_URL=f"postgresql+asyncpg://kaizen:s3cret@127.0.0.1:{port}/kaizen")
+    line = only_line(kaizen_bot("migrate", cwd=tmp_path, env=env))
+    assert (
+        f"cannot use the database PostgreSQL postgresql+asyncpg://kaizen@127.0.0.1:{port}" in line
+    )
+    assert "s3cret" not in line
+
+
+def test_an_unwritable_sqlite_path_is_named(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    for path, reason in (
+        (tmp_path / "nodir" / "kaizen.db", f"the folder {tmp_path}/nodir does not exist"),
+        (tmp_path / "a-file" / "kaizen.db", f"{tmp_path}/a-file is not a folder"),
+        (tmp_path, "that is a folder"),
+    ):
+        env = operator_env(DATABASE_URL=f"sqlite+aiosqlite:///{path}")
+        for command in ("migrate", "run"):
+            extra = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+            result = kaizen_bot(command, cwd=tmp_path, env={**env, **extra})
+            line = error_line(result)
+            assert f"cannot write the SQLite database {path} (DATABASE_URL): {reason}" in line
+    assert not (tmp_path / "nodir").exists()
+
+
+def test_run_on_a_port_in_use_says_so(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = operator_env(
+            SLACK_BOT_TOKEN="xoxb-1",
+            SLACK_SIGNING_SECRET="s",
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/kaizen.db",
+            PORT=str(port),
+        )
+        line = error_line(kaizen_bot("run", cwd=tmp_path, env=env))
+    assert f"port {port} is already in use (PORT)" in line
+
+
+def test_help_describes_every_command_without_markup(tmp_path: Path) -> None:
+    from bot.__main__ import COMMANDS
+
+    overview = kaizen_bot("--help", cwd=tmp_path)
+    assert overview.returncode == 0
+    assert "`" not in overview.stdout
+    for command in COMMANDS:
+        assert command.name in overview.stdout
+        page = kaizen_bot(command.name, "--help", cwd=tmp_path)
+        assert page.returncode == 0
+        assert "`" not in page.stdout
+        assert command.description.split()[0] in page.stdout, command.name
+
+
+def test_version_is_printed(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    result = kaizen_bot("--version", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"kaizen-bot {version('kaizen-bot')}"
+
+
+def test_pyproject_license_is_an_spdx_string() -> None:
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert project["project"]["license"] == "MIT"
