@@ -8,7 +8,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.fake_slack import FakeSlack
+from fake_slack import FakeSlack
 
 HEADER = {"type": "header", "text": {"type": "plain_text", "text": "Waste logged"}}
 
