@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aiohttp import ClientError, ClientSession
 
-from bot.fake_slack import FakeSlack
+from fake_slack import FakeSlack
 from tests.support.cli import free_port, operator_env
 
 
