@@ -70,7 +70,7 @@ async def _run(settings: Settings, *, migrate: bool = True) -> int:
 
     logger.info("start.version", extra={"version": version(), "python": platform.python_version()})
     async with AsyncExitStack() as stack:
-        deps = Deps(settings=settings, db=database_for(settings, create=True))
+        deps = Deps(settings=settings, db=database_for(settings, create=migrate))
         stack.push_async_callback(deps.close)
         await _prepare_database(deps, migrate=migrate)
         app = build_app(deps)
@@ -79,7 +79,8 @@ async def _run(settings: Settings, *, migrate: bool = True) -> int:
         stop = _stop_on_signals()
         if not await _until(_check_slack(deps, app), stop):
             return 0
-        # Scheduled jobs start here, once Slack and the database are known to answer.
+        # Scheduled jobs start here, once Slack and the database are known to answer; stop
+        # them with stack.callback(...) so they end before the database closes.
         logger.info("start.scheduler", extra={"scheduler": "off"})
         if settings.slack_app_token is not None:
             await _serve_socket_mode(app, settings.slack_app_token.get_secret_value(), stop)
@@ -113,13 +114,14 @@ RUN = Subcommand(
 
 
 async def _prepare_database(deps: Deps, *, migrate: bool) -> None:
-    from bot.cli import require_current_schema
+    from bot.cli import require_current_schema, require_known_schema
     from storage.migrate import upgrade
     from storage.schema import get_schema_state
 
     db = deps.db
     async with database_errors(db.url):
         if migrate:
+            await require_known_schema(db)
             await upgrade(db)
         else:
             await require_current_schema(db)

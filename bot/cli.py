@@ -14,13 +14,16 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import Settings, load_settings
 from storage.db import Database, is_sqlite
+
+if TYPE_CHECKING:
+    from storage.schema import SchemaState
 
 
 class CommandError(Exception):
@@ -154,21 +157,28 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
-async def require_current_schema(db: Database) -> None:
-    """Refuse to read or delete data in a database this version has not migrated."""
+async def require_known_schema(db: Database) -> SchemaState:
+    """Refuse a database migrated by a newer version: this one cannot read or migrate it."""
     from storage.schema import get_schema_state
 
     state = await get_schema_state(db)
+    if not state.known:
+        raise CommandError(
+            f"the database {describe_database(db.url)} is at revision "
+            f"{', '.join(state.current)}, newer than this kaizen-bot {version()}: run the "
+            "version that migrated it, or roll back as README's Upgrades section says"
+        )
+    return state
+
+
+async def require_current_schema(db: Database) -> None:
+    """Refuse to read or delete data in a database this version has not migrated."""
+    state = await require_known_schema(db)
     where = describe_database(db.url)
     if not state.current:
         raise CommandError(
             f"the database {where} has no kaizen-bot tables (never migrated): set DATABASE_URL "
             "to the database kaizen-bot run uses, or run kaizen-bot migrate"
-        )
-    if not state.known:
-        raise CommandError(
-            f"the database {where} is at revision {', '.join(state.current)}, newer than this "
-            f"kaizen-bot {version()}: use the version that migrated it"
         )
     if not state.up_to_date:
         raise CommandError(

@@ -15,6 +15,7 @@ from bot.cli import (
     describe_database,
     open_database,
     require_current_schema,
+    require_known_schema,
     settings_for_command,
     sqlite_file,
 )
@@ -32,12 +33,47 @@ TEAM_ID = re.compile(r"^T[A-Z0-9]+$")
 
 async def migrate(args: argparse.Namespace) -> int:
     from storage.migrate import upgrade
+    from storage.schema import get_schema_state
 
     settings = settings_for_command()
     async with open_database(settings, create=True) as db:
-        await upgrade(db)
-    logger.info("migrations.applied", extra={"database": describe_database(settings.database_url)})
+        await require_known_schema(db)
+        if args.down_to is None:
+            await upgrade(db)
+        else:
+            await _downgrade(db, args.down_to)
+        state = await get_schema_state(db)
+    logger.info(
+        "migrations.applied",
+        extra={
+            "database": describe_database(settings.database_url),
+            "revision": ",".join(state.current) or "none",
+        },
+    )
     return 0
+
+
+async def _downgrade(db: Database, revision: str) -> None:
+    from alembic.util.exc import CommandError as AlembicError
+
+    from storage.schema import downgrade
+
+    try:
+        await downgrade(db, revision)
+    except AlembicError as exc:
+        raise CommandError(
+            f"cannot migrate down to {revision}: {str(exc).splitlines()[0]}"
+        ) from None
+
+
+def _migrate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--down-to",
+        metavar="REVISION",
+        default=None,
+        help="undo the migrations after REVISION, to roll back to the version that shipped it "
+        "(base undoes them all)",
+    )
 
 
 MIGRATE = Subcommand(
@@ -45,9 +81,11 @@ MIGRATE = Subcommand(
     summary="apply the database migrations and exit",
     description=(
         "Bring the database at DATABASE_URL up to this version's schema and exit. kaizen-bot "
-        "run does the same at start; run this once before starting several processes."
+        "run does the same at start; run this once before starting several processes. "
+        "With --down-to, go back to an earlier revision before running an older version."
     ),
     run=migrate,
+    arguments=_migrate_arguments,
 )
 
 

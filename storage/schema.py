@@ -1,9 +1,11 @@
-"""Which migration a database is at, compared with the migrations this version ships."""
+"""Which migration a database is at, compared with the migrations this version ships; and
+going back to an earlier one, for rolling back an upgrade."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
@@ -47,3 +49,15 @@ def _ships(script: ScriptDirectory, revision: str) -> bool:
 async def get_schema_state(db: Database) -> SchemaState:
     async with db.engine.connect() as conn:
         return await conn.run_sync(_read, db.url)
+
+
+def _downgrade(connection: Connection, url: str, revision: str) -> None:
+    config = alembic_config(url)
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    """Undo the migrations after ``revision`` (to run the version that shipped it again)."""
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_downgrade, db.url, revision)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 from pathlib import Path
 
 from tests.support.cli import error_line, free_port, kaizen_bot, only_line, operator_env
@@ -128,3 +129,57 @@ def test_pyproject_license_is_an_spdx_string() -> None:
 
     project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     assert project["project"]["license"] == "MIT"
+
+
+def _revision(path: Path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [rev for (rev,) in conn.execute("SELECT version_num FROM alembic_version")]
+
+
+def test_migrate_down_to_an_earlier_revision_and_back_up(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    (head,) = script.get_heads()
+    previous = script.get_revision(head).down_revision
+    assert isinstance(previous, str)
+    env = operator_env(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/kaizen.db")
+    assert kaizen_bot("migrate", cwd=tmp_path, env=env).returncode == 0
+    down = kaizen_bot("migrate", "--down-to", previous, cwd=tmp_path, env=env)
+    assert down.returncode == 0, down.stderr
+    assert _revision(tmp_path / "kaizen.db") == [previous]
+    behind = kaizen_bot("export", "--team", "T1", cwd=tmp_path, env=env)
+    assert f"is at revision {previous}, this version needs {head}: run kaizen-bot migrate" in (
+        only_line(behind)
+    )
+    assert kaizen_bot("migrate", cwd=tmp_path, env=env).returncode == 0
+    assert _revision(tmp_path / "kaizen.db") == [head]
+    nowhere = kaizen_bot("migrate", "--down-to", "0000nope", cwd=tmp_path, env=env)
+    assert "cannot migrate down to 0000nope" in error_line(nowhere)
+
+
+def test_a_database_migrated_by_a_newer_version_is_refused_in_one_line(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    url = copy_sqlite(sqlite_template, tmp_path)
+    path = Path(url.removeprefix("sqlite+aiosqlite:///"))
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'ffff0000newer'")
+    env = operator_env(DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s")
+    for args in (("migrate",), ("run",), ("run", "--no-migrate"), ("export", "--team", "T1")):
+        line = error_line(kaizen_bot(*args, cwd=tmp_path, env=env))
+        assert "is at revision ffff0000newer, newer than this kaizen-bot" in line, args
+    assert _revision(path) == ["ffff0000newer"]
+
+
+def test_run_without_migrating_refuses_a_database_that_is_not_migrated(tmp_path: Path) -> None:
+    env = operator_env(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/kaizen.db",
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_SIGNING_SECRET="s",
+    )
+    line = error_line(kaizen_bot("run", "--no-migrate", cwd=tmp_path, env=env))
+    assert f"no database at {tmp_path}/kaizen.db" in line
+    assert not (tmp_path / "kaizen.db").exists()
