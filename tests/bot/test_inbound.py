@@ -15,7 +15,7 @@ import pytest
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.app import build_app
-from bot.fake_slack import sign
+from fake_slack import sign
 from tests.support.harness import SIGNING_SECRET, TEAM, Harness
 from tests.support.inbound import row_counts
 
