@@ -144,3 +144,22 @@ async def test_socket_mode_stops_on_sigterm_and_sigint_while_slack_cannot_be_rea
         assert "mode=socket" in log
         assert "stop.done" in log
         assert "Traceback" not in log
+
+
+async def test_an_app_token_slack_refuses_stops_socket_mode_in_one_line(tmp_path: Path) -> None:
+    async with FakeSlack() as fake:
+        fake.fail_next("apps.connections.open", "invalid_auth")
+        env = operator_env(
+            SLACK_BOT_TOKEN="xoxb-token",
+            SLACK_APP_TOKEN="xapp-1-A1-revoked",
+            SLACK_API_URL=fake.api_url,
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/kaizen.db",
+            PORT=str(free_port()),
+        )
+        async with started(env, tmp_path) as process:
+            assert await asyncio.wait_for(process.wait(), 30) == 2
+            log = await output_of(process)
+    assert "Traceback" not in log
+    last = log.strip().splitlines()[-1]
+    assert last.startswith("kaizen-bot: Slack refused SLACK_APP_TOKEN (invalid_auth)")
+    assert "connections:write" in last
