@@ -33,6 +33,7 @@ from bot.settings import ConfigError, Settings
 if TYPE_CHECKING:
     from aiohttp import web
     from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
     from bot.deps import Deps
 
@@ -50,6 +51,13 @@ REFUSED_TOKEN = {
     "not_allowed_token_type",
 }
 
+BOT_TOKEN_HINT = (
+    "copy the Bot User OAuth Token (xoxb-…) again from the app's OAuth & Permissions page, "
+    "or reinstall the app"
+)
+APP_TOKEN_HINT = (
+    "create an app-level token with connections:write under Basic Information → App-Level Tokens"
+)
 SOCKET_MODE_RETRY_SECONDS = 10
 
 
@@ -156,8 +164,6 @@ async def _listen(stack: AsyncExitStack, web_app: web.Application, settings: Set
 
 async def _check_slack(deps: Deps, app: AsyncApp) -> None:
     """Name the workspace(s) served; a bot token Slack refuses stops the start."""
-    from aiohttp import ClientError
-    from slack_sdk.errors import SlackApiError
     from slack_sdk.web.async_client import AsyncWebClient
 
     settings = deps.settings
@@ -177,25 +183,41 @@ async def _check_slack(deps: Deps, app: AsyncApp) -> None:
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         timeout=10,
+        retry_handlers=[],
     )
+    auth = await _ask_slack(client.auth_test(), "SLACK_BOT_TOKEN", BOT_TOKEN_HINT)
+    if auth is not None:
+        logger.info(
+            "start.workspace",
+            extra={
+                "team": auth.get("team_id"),
+                "team_name": auth.get("team"),
+                "bot": auth.get("user"),
+            },
+        )
+
+
+async def _ask_slack(
+    call: Awaitable[AsyncSlackResponse], token_name: str, hint: str
+) -> AsyncSlackResponse | None:
+    """Slack's answer, or None (and a warning) when Slack cannot be reached or fails.
+
+    A token Slack refuses will never work: that stops the start, in one line.
+    """
+    from aiohttp import ClientError
+    from slack_sdk.errors import SlackApiError
+
     try:
-        auth = await client.auth_test()
+        return await call
     except SlackApiError as exc:
         error = str(exc.response.get("error", ""))
         if error in REFUSED_TOKEN:
-            raise CommandError(
-                f"Slack refused SLACK_BOT_TOKEN ({error}): copy the Bot User OAuth Token "
-                "(xoxb-…) again from the app's OAuth & Permissions page, or reinstall the app"
-            ) from None
-        logger.warning("start.slack_check_failed", extra={"error": error})
-        return
+            raise CommandError(f"Slack refused {token_name} ({error}): {hint}") from None
+        reason = error
     except (OSError, TimeoutError, ClientError) as exc:
-        logger.warning("start.slack_unreachable", extra={"error": str(exc) or type(exc).__name__})
-        return
-    logger.info(
-        "start.workspace",
-        extra={"team": auth.get("team_id"), "team_name": auth.get("team"), "bot": auth.get("user")},
-    )
+        reason = str(exc) or type(exc).__name__
+    logger.warning("start.slack_unreachable", extra={"error": reason, "token": token_name})
+    return None
 
 
 async def _serve_socket_mode(app: AsyncApp, app_token: str, stop: asyncio.Event) -> None:
@@ -219,24 +241,10 @@ async def _wait_for_socket_mode(app: AsyncApp, app_token: str) -> None:
     The SDK's own connect loop retries too, but logs a traceback each time; this says it in
     one line while Slack cannot be reached.
     """
-    from aiohttp import ClientError
-    from slack_sdk.errors import SlackApiError
-
     while True:
-        try:
-            await app.client.apps_connections_open(app_token=app_token)
+        opened = app.client.apps_connections_open(app_token=app_token)
+        if await _ask_slack(opened, "SLACK_APP_TOKEN", APP_TOKEN_HINT) is not None:
             return
-        except SlackApiError as exc:
-            error = str(exc.response.get("error", ""))
-            if error in REFUSED_TOKEN:
-                raise CommandError(
-                    f"Slack refused SLACK_APP_TOKEN ({error}): create an app-level token with "
-                    "connections:write under Basic Information → App-Level Tokens"
-                ) from None
-            reason = error
-        except (OSError, TimeoutError, ClientError) as exc:
-            reason = str(exc) or type(exc).__name__
-        logger.warning("start.slack_unreachable", extra={"error": reason, "retry_in": "10s"})
         await asyncio.sleep(SOCKET_MODE_RETRY_SECONDS)
 
 

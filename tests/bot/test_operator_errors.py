@@ -59,16 +59,20 @@ def test_export_of_a_channel_without_data_or_by_name_says_so(
     assert list(tmp_path.glob("kaizen.db")) == []
 
 
-def test_migrate_with_postgresql_unreachable_names_the_server_without_password(
+def test_migrate_or_run_with_postgresql_unreachable_names_the_server_without_password(
     tmp_path: Path,
 ) -> None:
     port = free_port()
-    env = operator_env(DATABASE_URL=f"postgresql+asyncpg://kaizen:s3cret@127.0.0.1:{port}/kaizen")
-    line = only_line(kaizen_bot("migrate", cwd=tmp_path, env=env))
-    assert (
-        f"cannot use the database PostgreSQL postgresql+asyncpg://kaizen@127.0.0.1:{port}" in line
+    env = operator_env(
+        DATABASE_URL=f"postgresql+asyncpg://kaizen:s3cret@127.0.0.1:{port}/kaizen",
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_SIGNING_SECRET="s",
     )
-    assert "s3cret" not in line
+    server = f"PostgreSQL postgresql+asyncpg://kaizen@127.0.0.1:{port}/kaizen"
+    for command in ("migrate", "run"):
+        result = kaizen_bot(command, cwd=tmp_path, env=env)
+        assert f"cannot use the database {server} (DATABASE_URL)" in error_line(result)
+        assert "s3cret" not in result.stderr
 
 
 def test_an_unwritable_sqlite_path_is_named(tmp_path: Path) -> None:
