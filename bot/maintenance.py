@@ -19,6 +19,7 @@ from bot.cli import (
     settings_for_command,
     sqlite_file,
 )
+from bot.domain.export import FORMATS
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ def _check_new_file(path: Path, name: str) -> None:
 
 
 async def export(args: argparse.Namespace) -> int:
-    from bot.domain.export import build_export_csv
+    from bot.domain.export import build_export
     from storage.kaizen import get_export
 
     _check_ids(args.team, args.channel)
@@ -156,7 +157,7 @@ async def export(args: argparse.Namespace) -> int:
         workspace_id = await _workspace(db, args.team, args.enterprise, args.channel)
         async with db.transaction() as session:
             data = await get_export(session, workspace_id=workspace_id, channel_id=args.channel)
-    content = build_export_csv(data)
+    content = build_export(data, args.format)
     if out is None:
         sys.stdout.write(content)
         return 0
@@ -170,12 +171,13 @@ async def export(args: argparse.Namespace) -> int:
 
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
     _scope_arguments(parser)
-    parser.add_argument("--out", type=Path, default=None, help="the CSV file (default: stdout)")
+    parser.add_argument("--out", type=Path, default=None, help="the file (default: stdout)")
+    parser.add_argument("--format", choices=FORMATS, default="csv", help="csv (default) or json")
 
 
 EXPORT = Subcommand(
     name="export",
-    summary="write a CSV of a workspace's or a channel's data",
+    summary="write a CSV or JSON of a workspace's or a channel's data",
     description=(
         "Write the same CSV as /kaizen export (wastes, waits, themes, votes, action items) for "
         "a whole workspace or one channel, to a file or to standard output."

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.deps import Deps
 from bot.domain.errors import KaizenError
+from bot.domain.export import FORMATS
 from bot.domain.themes import ThemeAction, parse_theme_ref
 from bot.usecases import channel_settings, export, themes
 from bot.usecases.notify import user_tz_offset
@@ -43,11 +44,12 @@ async def kaizen_command(
     if sub in FORMS and not rest:
         await ack()
         await _open_form(client, deps, origin, cmd)
-    elif sub == "export" and not rest:
-        await ack(**build_export_started())
+    elif sub == "export" and rest.casefold() in ("", *FORMATS):
+        fmt = rest.casefold() or "csv"
+        await ack(**build_export_started(fmt))
         deps.spawn(
             export.export_channel(
-                client, deps, origin, cmd.channel_id, cmd.user_id, cmd.response_url or None
+                client, deps, origin, cmd.channel_id, cmd.user_id, cmd.response_url or None, fmt
             ),
             name="kaizen.export",
         )

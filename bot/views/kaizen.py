@@ -515,12 +515,15 @@ def build_subscription(*, subscribed: bool, changed: bool) -> Message:
     return build_ephemeral(":mailbox_with_no_mail: Unsubscribed: no more digests by DM.")
 
 
-def build_export_started() -> Message:
-    return build_ephemeral(":outbox_tray: Exporting this channel's data as CSV; it arrives here.")
+def build_export_started(fmt: str = "csv") -> Message:
+    return build_ephemeral(
+        f":outbox_tray: Exporting this channel's data as {fmt.upper()}: I'll send you the file "
+        "in a direct message, not to the channel."
+    )
 
 
-def export_filename(channel_id: str, now: datetime) -> str:
-    return f"kaizen-{channel_id}-{now:%Y-%m-%d}.csv"
+def export_filename(channel_id: str, now: datetime, fmt: str = "csv") -> str:
+    return f"kaizen-{channel_id}-{now:%Y-%m-%d}.{fmt}"
 
 
 def build_theme_not_posted(theme_ref: str, channel_id: str, number: int) -> Message:

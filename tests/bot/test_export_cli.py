@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,9 +41,22 @@ def test_export_writes_a_channels_csv(
     out = tmp_path / "export.csv"
     assert main(["export", "--team", "TPET", "--channel", "C2", "--out", str(out)]) == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
-    assert [(r["record"], r["id"], r["text"]) for r in rows] == [
+    assert [(r["record"], r["id"], r["title"]) for r in rows] == [
         ("theme", "K-2", "Automated change checks")
     ]
+
+
+def test_export_writes_json_when_asked(
+    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = databases.copy_sqlite(sqlite_template, tmp_path)
+    asyncio.run(seed(url))
+    monkeypatch.setenv("DATABASE_URL", url)
+    out = tmp_path / "export.json"
+    args = ["export", "--team", "TPET", "--channel", "C2", "--format", "json", "--out", str(out)]
+    assert main(args) == 0
+    body = json.loads(out.read_text())
+    assert [(t["id"], t["title"]) for t in body["themes"]] == [("K-2", "Automated change checks")]
 
 
 def test_export_of_an_unknown_team_says_so(

@@ -432,9 +432,9 @@ async def test_subscribe_and_unsubscribe(harness: Harness) -> None:
         assert list(await s.scalars(select(Subscription))) == []
 
 
-async def test_export_uploads_the_channels_csv_without_anonymous_reporters(
-    harness: Harness,
-) -> None:
+async def _export_data(harness: Harness) -> None:
+    harness.fake.add_user("U1", "Paulo")
+    harness.fake.add_user("U3", "Tina")
     ts = await propose(harness)
     await harness.driver.reaction_added("+1", user="U2", channel="C1", ts=ts)
     await harness.driver.command(
@@ -443,12 +443,39 @@ async def test_export_uploads_the_channels_csv_without_anonymous_reporters(
     await harness.driver.command(ids.CMD_WASTE, "defects 1h bug", user="U4", channel="C2")
     await harness.driver.command(ids.CMD_KAIZEN, "action", user="U1", channel="C1")
     await harness.driver.view_submission(ids.VIEW_ACTION_ITEM, action_values(theme="1"), user="U1")
+
+
+async def test_export_sends_the_channels_csv_to_the_requester_only(harness: Harness) -> None:
+    await _export_data(harness)
     response = await harness.driver.command(ids.CMD_KAIZEN, "export", user="U1", channel="C1")
-    assert "Exporting" in response.json["text"]
+    assert "direct message, not to the channel" in response.json["text"]
     await harness.deps.drain()
     [upload] = harness.fake.files
-    assert upload.channel_id == "C1" and upload.filename.endswith(".csv")
+    # The file goes to the requester's DM with the app, never to the channel.
+    assert upload.channel_id == "D1" and upload.filename.endswith(".csv")
+    assert harness.fake.message("C1", upload.id) is None
     rows = list(csv.DictReader(io.StringIO(upload.content.decode())))
     assert [r["record"] for r in rows] == ["waste", "theme", "vote", "action"]
-    assert rows[0]["who"] == "U3" and rows[1]["id"] == "K-1" and rows[1]["votes"] == "1"
-    assert rows[2]["theme"] == "K-1" and rows[3]["theme"] == "K-1"
+    waste, theme, vote, action = rows
+    # One meaning per column, a name beside each id, title and problem apart, units named.
+    assert (waste["reporter_id"], waste["reporter_name"]) == ("U3", "Tina")
+    assert (waste["time_lost_minutes"], waste["time_lost"]) == ("120", "2 h")
+    assert waste["description"] == "waiting for the runner" and waste["proposer_id"] == ""
+    assert (theme["proposer_id"], theme["proposer_name"], theme["id"]) == ("U1", "Paulo", "K-1")
+    assert theme["title"] == "On-demand test environments" and theme["problem"]
+    assert theme["votes"] == "1" and theme["reporter_id"] == ""
+    assert vote["voter_id"] == "U2" and vote["theme"] == "K-1"
+    assert action["owner_id"] == "U2" and action["theme"] == "K-1"
+
+
+async def test_export_json_is_one_list_per_kind(harness: Harness) -> None:
+    await _export_data(harness)
+    await harness.driver.command(ids.CMD_KAIZEN, "export json", user="U1", channel="C1")
+    await harness.deps.drain()
+    [upload] = harness.fake.files
+    assert upload.channel_id == "D1" and upload.filename.endswith(".json")
+    body = json.loads(upload.content.decode())
+    assert [len(body[k]) for k in ("wastes", "themes", "votes", "actions")] == [1, 1, 1, 1]
+    assert body["wastes"][0]["kind"] == "waste"
+    assert body["wastes"][0]["time_lost_minutes"] == 120
+    assert body["themes"][0]["proposer_name"] == "Paulo"
