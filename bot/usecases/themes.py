@@ -25,7 +25,7 @@ from bot.domain.hypotheses import (
     validate_hypothesis,
 )
 from bot.domain.kaizen import NewTheme, Theme, as_observation, local_date
-from bot.domain.themes import ThemeAction
+from bot.domain.themes import ThemeAction, ThemeStatus
 from bot.domain.vsm import Step
 from bot.usecases.notify import tell
 from bot.usecases.theme_posts import NotPosted, publish_theme, republish_theme
@@ -33,6 +33,7 @@ from bot.usecases.work import Origin, Work, workspace_transaction
 from bot.views.common import Message, with_invite_hint
 from bot.views.kaizen import (
     build_backlog,
+    build_status_in_thread,
     build_theme_detail,
     build_theme_message,
     build_theme_not_posted,
@@ -127,7 +128,30 @@ async def move_theme(
         },
     )
     refresh_theme_soon(client, deps, origin, theme.id)
+    deps.spawn(post_status_in_thread(client, origin, theme, actor), name="kaizen.status_thread")
     return theme
+
+
+async def post_status_in_thread(
+    client: AsyncWebClient, origin: Origin, theme: Theme, actor: str
+) -> None:
+    """Say in the theme's thread that it moved; done and dropped also show in the channel."""
+    if theme.message_channel is None or theme.message_ts is None:
+        return
+    message = build_status_in_thread(theme, actor=actor)
+    try:
+        await client.chat_postMessage(
+            channel=theme.message_channel,
+            thread_ts=theme.message_ts,
+            reply_broadcast=theme.status in (ThemeStatus.DONE, ThemeStatus.DROPPED),
+            **message,
+        )
+    except SlackApiError as exc:
+        logger.warning(
+            "kaizen.status_thread_failed",
+            extra={"team": origin.team_id, "channel": theme.message_channel,
+                   "error": exc.response.get("error")},
+        )  # fmt: skip
 
 
 async def _hypothesis(

@@ -238,6 +238,24 @@ def build_theme_detail(
     return build_ephemeral(message["text"], blocks[:50])
 
 
+_MOVED_WORDS = {
+    ThemeStatus.SELECTED: "selected",
+    ThemeStatus.IN_PROGRESS: "started",
+    ThemeStatus.DONE: "marked done",
+    ThemeStatus.DROPPED: "dropped",
+}
+
+
+def build_status_in_thread(theme: Theme, *, actor: str) -> Message:
+    """The reply in the theme's thread that tells the channel its backlog moved."""
+    verb = _MOVED_WORDS.get(theme.status, f"moved to {STATUS_LABELS[theme.status]}")
+    text = (
+        f"{STATUS_EMOJI[theme.status]} <@{actor}> {verb} *{theme.ref}* {escape(theme.title)}: "
+        f"it is now *{STATUS_LABELS[theme.status]}*."
+    )
+    return {"text": text, "blocks": [section(text)]}
+
+
 def build_status_changed(theme: Theme) -> Message:
     return build_ephemeral(f"{theme.ref} is now {STATUS_LABELS[theme.status]}.")
 

@@ -251,6 +251,21 @@ async def test_moves_update_the_message_in_place_and_record_who(harness: Harness
     assert back.json["text"] == ":warning: K-1 is already done."
 
 
+async def test_each_move_is_told_in_the_themes_thread(harness: Harness) -> None:
+    ts = await propose(harness)
+    await harness.driver.command(ids.CMD_KAIZEN, "start K-1", user="U2", channel="C1")
+    await harness.driver.command(ids.CMD_KAIZEN, "done K-1", user="U3", channel="C1")
+    await harness.deps.drain()
+    replies = [m for m in harness.fake.messages("C1") if m.get("thread_ts") == ts != m["ts"]]
+    assert [m["text"] for m in replies] == [
+        ":hammer_and_wrench: <@U2> started *K-1* On-demand test environments: it is now "
+        "*in progress*.",
+        ":white_check_mark: <@U3> marked done *K-1* On-demand test environments: it is now *done*.",
+    ]
+    # Done is broadcast to the channel too: the backlog moved for everyone to see.
+    assert [m.get("subtype") for m in replies] == [None, "thread_broadcast"]
+
+
 async def test_two_people_pressing_done_at_once_move_it_once(harness: Harness) -> None:
     ts = await propose(harness)
     await harness.driver.command(ids.CMD_KAIZEN, "start K-1", user="U1", channel="C1")
