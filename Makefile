@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test run check format bench clean
+.PHONY: install demo images test run check format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The README's pictures: the demo's maps, drawn by the real app, copied to docs/images/.
+IMAGES := value-stream-current.png value-stream-future.png value-stream-compare.png
+images: $(STAMP)
+	rm -rf .images-demo
+	$(BIN)/kaizen-bot demo --out .images-demo > /dev/null
+	mkdir -p docs/images
+	cd .images-demo && cp $(IMAGES) ../docs/images/
+	rm -rf .images-demo
 
 demo: $(STAMP)
 	$(BIN)/kaizen-bot demo
