@@ -53,7 +53,7 @@ from bot.views.vsm import (
 )
 from handlers.edge import ack_form, confirm
 from handlers.forms import Fields
-from handlers.help import HELP_WORDS, unknown_subcommand
+from handlers.help import register_command, unknown_subcommand
 from handlers.payloads import CHANNEL_ID, Command, ModalMeta, ViewSubmission
 
 logger = logging.getLogger(__name__)
@@ -78,20 +78,16 @@ class VsmModalMeta(ModalMeta):
 
 
 def register(app: AsyncApp) -> None:
-    app.command(ids.CMD_VSM)(vsm_command)
+    register_command(app, ids.CMD_VSM, vsm_command)
     app.view(ids.VIEW_VSM_STEP)(submit_step)
     app.view(ids.VIEW_VSM_REMOVE)(submit_remove)
 
 
 async def vsm_command(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
+    ack: AsyncAck, cmd: Command, client: AsyncWebClient, origin: Origin, deps: Deps
 ) -> None:
-    cmd = Command.model_validate(body)
-    origin = Origin.of(context)
     sub, rest = cmd.subcommand, cmd.rest.strip()
-    if sub in HELP_WORDS:
-        await ack(**build_help(ids.CMD_VSM))
-    elif sub in ("", "show") and rest.casefold() in STATE_WORDS.keys() | {""}:
+    if sub in ("", "show") and rest.casefold() in STATE_WORDS.keys() | {""}:
         await _show(
             ack, client, deps, origin, cmd, STATE_WORDS.get(rest.casefold(), MapState.CURRENT)
         )

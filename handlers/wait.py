@@ -17,11 +17,10 @@ from bot.domain.wastes import WasteCategory, clean_description, parse_quick_wait
 from bot.usecases.waste import log_waste
 from bot.usecases.work import Origin, workspace_transaction
 from bot.views.common import build_ephemeral, build_error
-from bot.views.help import build_help
 from bot.views.waste import MAX_WORK_ITEM, build_wait_modal, build_waste_confirmation
 from handlers.edge import ack_form, confirm
 from handlers.forms import Fields, WasteModalMeta
-from handlers.help import HELP_WORDS
+from handlers.help import register_command
 from handlers.payloads import Command, ViewSubmission
 from storage.vsm import list_steps
 
@@ -31,18 +30,14 @@ WAIT_FIELDS: dict[str | None, str] = {"step": ids.BLOCK_WAIT_STEP, None: ids.BLO
 
 
 def register(app: AsyncApp) -> None:
-    app.command(ids.CMD_WAIT)(wait_command)
+    register_command(app, ids.CMD_WAIT, wait_command)
     app.view(ids.VIEW_WAIT)(submit_wait)
 
 
 async def wait_command(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
+    ack: AsyncAck, cmd: Command, client: AsyncWebClient, origin: Origin, deps: Deps
 ) -> None:
-    cmd = Command.model_validate(body)
-    origin = Origin.of(context)
-    if cmd.subcommand in HELP_WORDS:
-        await ack(**build_help(ids.CMD_WAIT))
-    elif not cmd.text.strip():
+    if not cmd.text.strip():
         await ack()
         async with workspace_transaction(deps, origin) as work:
             steps = await list_steps(work.session, scope=work.scope(cmd.channel_id))

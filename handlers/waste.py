@@ -25,7 +25,6 @@ from bot.usecases.notify import BEFORE_ACK_BUDGET, user_tz_offset
 from bot.usecases.waste import log_waste
 from bot.usecases.work import Origin, workspace_transaction
 from bot.views.common import build_ephemeral, build_error, with_invite_hint
-from bot.views.help import build_help
 from bot.views.waste import (
     MAX_LINK,
     build_undone,
@@ -35,7 +34,7 @@ from bot.views.waste import (
 )
 from handlers.edge import ack_form, confirm
 from handlers.forms import CATEGORIES, Fields, WasteModalMeta
-from handlers.help import HELP_WORDS
+from handlers.help import register_command
 from handlers.payloads import (
     CHANNEL_ID,
     BlockActions,
@@ -55,7 +54,7 @@ WASTE_FIELDS: dict[str | None, str] = {
 
 
 def register(app: AsyncApp) -> None:
-    app.command(ids.CMD_WASTE)(waste_command)
+    register_command(app, ids.CMD_WASTE, waste_command)
     app.view(ids.VIEW_WASTE)(submit_waste)
     app.shortcut(ids.SHORTCUT_LOG_WASTE)(open_waste_modal_for_message)
     app.action(ids.ACTION_WASTE_UNDO)(undo_waste)
@@ -64,24 +63,21 @@ def register(app: AsyncApp) -> None:
 
 
 async def waste_command(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
+    ack: AsyncAck, cmd: Command, client: AsyncWebClient, origin: Origin, deps: Deps
 ) -> None:
-    cmd = Command.model_validate(body)
-    if cmd.subcommand in HELP_WORDS:
-        await ack(**build_help(ids.CMD_WASTE))
-    elif not cmd.text.strip():
+    if not cmd.text.strip():
         await ack()
         await _open_modal(
             client,
             deps,
-            Origin.of(context),
+            origin,
             cmd.trigger_id,
             WasteModalMeta(c=cmd.channel_id, r=cmd.response_url or None),
         )
     elif cmd.subcommand == "list" and not cmd.rest:
-        await ack(**await _list_logs(client, deps, Origin.of(context), cmd))
+        await ack(**await _list_logs(client, deps, origin, cmd))
     else:
-        await ack(**await _quick_log(deps, Origin.of(context), cmd))
+        await ack(**await _quick_log(deps, origin, cmd))
 
 
 async def _quick_log(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any]:

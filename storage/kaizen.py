@@ -41,7 +41,7 @@ from storage.models import Step, Subscription, Workspace
 from storage.models import Theme as ThemeRow
 from storage.models import ThemeEvent as EventRow
 from storage.models import Vote as VoteRow
-from storage.sql import insert_ignoring_conflict
+from storage.sql import insert_ignoring_conflict, rows_changed
 from storage.workspaces import Scope
 
 _OPEN = [s.value for s in OPEN_STATUSES]
@@ -287,7 +287,7 @@ async def change_theme_status(
         )
         .values(status=target.value, version=ThemeRow.version + 1, updated_at=now)
     )
-    if getattr(result, "rowcount", 0) != 1:
+    if rows_changed(result) != 1:
         raise NotAllowed(f"Someone changed {theme.ref} at the same moment; look at it again.")
     session.add(
         EventRow(
@@ -384,7 +384,7 @@ async def remove_vote(
             VoteRow.user_id == user_id,
         )
     )
-    return bool(getattr(result, "rowcount", 0))
+    return rows_changed(result) > 0
 
 
 async def list_voters(session: AsyncSession, *, workspace_id: int, theme_id: int) -> list[str]:
@@ -473,7 +473,7 @@ async def complete_action_item(
         .where(*where, ActionRow.status == ActionStatus.OPEN.value)
         .values(status=ActionStatus.DONE.value, done_at=now)
     )
-    changed = bool(getattr(result, "rowcount", 0))
+    changed = rows_changed(result) > 0
     found = (await session.execute(_select_actions().where(*where))).first()
     return (_action(found), changed) if found else None
 
@@ -545,7 +545,7 @@ async def remove_subscription(session: AsyncSession, *, scope: Scope, user_id: s
             Subscription.user_id == user_id,
         )
     )
-    return bool(getattr(result, "rowcount", 0))
+    return rows_changed(result) > 0
 
 
 # -- export -----------------------------------------------------------------------------------

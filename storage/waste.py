@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.observations import LoggedWaste, NewWaste, Source
 from storage.models import Observation, Step
-from storage.sql import insert_ignoring_conflict
+from storage.sql import insert_ignoring_conflict, rows_changed
 from storage.workspaces import Scope
 
 
@@ -115,7 +115,7 @@ async def delete_observation(
             Observation.reporter_key == reporter_key,
         )
     )
-    return found if getattr(result, "rowcount", 0) == 1 else None
+    return found if rows_changed(result) == 1 else None
 
 
 async def delete_reaction_observation(
