@@ -136,35 +136,36 @@ async def _open_modal(
     await client.views_open(trigger_id=trigger_id, view=view)
 
 
+async def _permalink(client: AsyncWebClient, team: str, channel: str, ts: str) -> str | None:
+    """The message's link ("" when Slack is slow); None when the bot cannot see the channel."""
+    try:
+        async with asyncio.timeout(BEFORE_ACK_BUDGET):
+            found = await client.chat_getPermalink(channel=channel, message_ts=ts)
+        return str(found["permalink"])
+    except TimeoutError:
+        logger.info("waste.permalink_slow", extra={"team": team, "channel": channel})
+        return ""
+    except SlackApiError as exc:
+        if exc.response.get("error") in ("channel_not_found", "not_in_channel"):
+            return None
+        return ""
+
+
 async def open_waste_modal_for_message(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
 ) -> None:
     await ack()
     shortcut = MessageShortcut.model_validate(body)
+    origin, channel, ts = Origin.of(context), shortcut.channel.id, shortcut.message.ts
+    link = await _permalink(client, origin.team_id, channel, ts)
+    # A private channel the bot was never invited to: log it all the same, say how to invite.
     meta = WasteModalMeta(
-        c=shortcut.channel.id, s=Source.SHORTCUT, ts=shortcut.message.ts, r=body.get("response_url")
+        c=channel, s=Source.SHORTCUT, ts=ts, r=body.get("response_url"), ni=link is None
     )
-    link = ""
-    try:
-        async with asyncio.timeout(BEFORE_ACK_BUDGET):
-            found = await client.chat_getPermalink(
-                channel=shortcut.channel.id, message_ts=shortcut.message.ts
-            )
-        link = str(found["permalink"])
-    except TimeoutError:
-        logger.info("waste.permalink_slow", extra={"channel": shortcut.channel.id})
-    except SlackApiError as exc:
-        # A private channel the bot was never invited to: log it all the same, say how to invite.
-        meta.ni = exc.response.get("error") in ("channel_not_found", "not_in_channel")
     await _open_modal(
-        client,
-        deps,
-        Origin.of(context),
-        shortcut.trigger_id,
-        meta,
-        description=shortcut.message.text,
-        link=link,
-    )
+        client, deps, origin, shortcut.trigger_id, meta,
+        description=shortcut.message.text, link=link or "",
+    )  # fmt: skip
 
 
 async def open_waste_modal_from_home(
