@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.domain.votes import base_emoji
+from bot.domain.votes import is_same_emoji
 from bot.usecases import votes, waste
 from bot.usecases.work import Origin, Reaction, workspace_transaction
 from handlers.payloads import ReactionEvent
@@ -40,7 +40,7 @@ async def _route(body: dict[str, Any], context: Any, deps: Deps) -> tuple[str, R
         scope = work.scope(channel)
         config = await get_channel_config(work.session, scope=scope)
     reaction = Reaction(origin, scope, event.user, ts, body.get("event_id"))
-    if base_emoji(event.reaction) == base_emoji(config.waste_emoji):
+    if is_same_emoji(event.reaction, config.waste_emoji):
         return "waste", reaction
     if votes.is_vote_emoji(event.reaction, config):
         return "vote", reaction

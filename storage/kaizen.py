@@ -34,6 +34,7 @@ from bot.domain.themes import (
     format_theme_ref,
     next_status,
 )
+from bot.domain.votes import over_vote_limit
 from bot.domain.wastes import WasteCategory
 from storage import waste as waste_store
 from storage.models import ActionItem as ActionRow
@@ -367,9 +368,12 @@ async def add_vote(
     )
     if new_id is None:
         return VoteOutcome.ALREADY_COUNTED
-    if limit is not None and await count_open_votes(session, scope=scope, user_id=user_id) > limit:
-        await session.execute(delete(VoteRow).where(VoteRow.id == new_id))
-        return VoteOutcome.OVER_LIMIT
+    if limit is not None:
+        # Counted with the new vote in, so two votes racing cannot both slip under the limit.
+        others = await count_open_votes(session, scope=scope, user_id=user_id) - 1
+        if over_vote_limit(others, limit):
+            await session.execute(delete(VoteRow).where(VoteRow.id == new_id))
+            return VoteOutcome.OVER_LIMIT
     return VoteOutcome.COUNTED
 
 

@@ -8,9 +8,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.channels import ChannelConfig
-from bot.domain.errors import NotAllowed
 from bot.domain.kaizen import Theme, VoteOutcome
-from bot.domain.votes import base_emoji, check_vote_limit
+from bot.domain.votes import is_same_emoji, vote_limit_message
 from bot.usecases.home import refresh_home
 from bot.usecases.notify import tell
 from bot.usecases.themes import refresh_theme_soon
@@ -23,18 +22,14 @@ logger = logging.getLogger(__name__)
 
 
 def is_vote_emoji(reaction: str, config: ChannelConfig) -> bool:
-    return base_emoji(reaction) == base_emoji(config.vote_emoji)
+    return is_same_emoji(reaction, config.vote_emoji)
 
 
 def _not_counted(outcome: VoteOutcome, theme: Theme, limit: int | None) -> str:
     if outcome is VoteOutcome.CLOSED:
         status = theme.status.value.replace("_", " ")
         return f"{theme.ref} is {status}: votes on it no longer count."
-    try:
-        check_vote_limit(limit or 0, limit)
-    except NotAllowed as error:
-        return f"{error.message} Your vote on {theme.ref} was not counted."
-    return f"Your vote on {theme.ref} was not counted."
+    return f"{vote_limit_message(limit or 0)} Your vote on {theme.ref} was not counted."
 
 
 async def _theme_voted_on(work: Work, reaction: Reaction) -> Theme | None:
