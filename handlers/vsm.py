@@ -17,17 +17,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.charts.vsm_map import render_comparison, render_value_stream
 from bot.deps import Deps
-from bot.domain.durations import parse_duration
 from bot.domain.errors import KaizenError
 from bot.domain.vsm import (
     MAX_STEP_NAME,
     MapState,
     Step,
-    StepDraft,
-    clean_step_name,
     compare_maps,
-    parse_percent,
-    parse_wait,
 )
 from bot.usecases import vsm
 from bot.usecases.vsm import STATE_WORDS, WINDOW_DAYS, MapUpload, StepChange, split_state
@@ -36,8 +31,6 @@ from bot.views.help import build_help
 from bot.views.vsm import (
     COMPARISON_FILENAME,
     FILENAMES,
-    MAX_OWNER_ROLE,
-    START,
     STATE_LABELS,
     build_drawing,
     build_empty_map,
@@ -52,7 +45,7 @@ from bot.views.vsm import (
     map_summary,
 )
 from handlers.edge import ack_form, confirm
-from handlers.forms import Fields
+from handlers.forms import StepForm, read_form
 from handlers.help import register_command, unknown_subcommand
 from handlers.payloads import CHANNEL_ID, Command, ModalMeta, ViewSubmission
 
@@ -221,30 +214,10 @@ async def _open_for_step(
 
 
 def _read_step_form(sub: ViewSubmission, meta: VsmModalMeta) -> StepChange:
-    form = Fields(sub, A)
-    name = form.clean(ids.BLOCK_VSM_NAME, clean_step_name)
-    owner = " ".join(form.text(ids.BLOCK_VSM_OWNER).split())
-    form.require(
-        ids.BLOCK_VSM_OWNER,
-        len(owner) <= MAX_OWNER_ROLE,
-        f"Keep the owner role to {MAX_OWNER_ROLE} characters.",
-    )
-    process = form.clean(ids.BLOCK_VSM_PROCESS, parse_duration, 0)
-    wait = form.clean(ids.BLOCK_VSM_WAIT, parse_wait, 0)
-    typed = form.text(ids.BLOCK_VSM_CA).strip()
-    percent = form.clean(ids.BLOCK_VSM_CA, parse_percent, 100) if typed else 100
-    chosen = form.selected(ids.BLOCK_VSM_STATE) if meta.id is None else None
-    form.require(
-        ids.BLOCK_VSM_STATE, chosen in (None, *STATE_WORDS), "Pick the current or the future map."
-    )
-    after = form.selected(ids.BLOCK_VSM_AFTER) or ""
-    form.require(
-        ids.BLOCK_VSM_AFTER, after in ("", START) or after.isdigit(), "Pick a place in the stream."
-    )
-    form.check()
-    state = STATE_WORDS[chosen] if chosen else meta.st
-    draft = StepDraft(name, process, wait, pct_complete_accurate=percent, owner_role=owner)
-    return StepChange(meta.c, state, meta.st, meta.id, draft, after)
+    form = read_form(StepForm, sub)
+    # A new step may go on either map; an edited one stays where it is.
+    state = form.state if meta.id is None and form.state else meta.st
+    return StepChange(meta.c, state, meta.st, meta.id, form.draft(), form.after or "")
 
 
 async def _save(

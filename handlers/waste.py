@@ -17,26 +17,23 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.domain.durations import parse_duration
 from bot.domain.errors import KaizenError
 from bot.domain.observations import NewWaste, Source
-from bot.domain.wastes import WasteCategory, clean_description, parse_quick_waste
+from bot.domain.wastes import WasteCategory, parse_quick_waste
 from bot.usecases.notify import BEFORE_ACK_BUDGET, user_tz_offset
 from bot.usecases.waste import log_waste
 from bot.usecases.work import Origin, workspace_transaction
 from bot.views.common import build_ephemeral, build_error, with_invite_hint
 from bot.views.waste import (
-    MAX_LINK,
     build_undone,
     build_waste_confirmation,
     build_waste_list,
     build_waste_modal,
 )
 from handlers.edge import ack_form, confirm
-from handlers.forms import CATEGORIES, Fields, WasteModalMeta
+from handlers.forms import WasteForm, WasteModalMeta, read_form
 from handlers.help import register_command
 from handlers.payloads import (
-    CHANNEL_ID,
     BlockActions,
     Command,
     MessageShortcut,
@@ -178,46 +175,10 @@ async def open_waste_modal_from_home(
     )
 
 
-def _read_waste_form(sub: ViewSubmission, meta: WasteModalMeta) -> tuple[str, NewWaste]:
-    """The channel and the new log, or FormErrors naming every bad field."""
-    form = Fields(sub, ids.ACTION_WASTE_INPUT)
-    channel = meta.c or form.picked(ids.BLOCK_WASTE_CHANNEL, "selected_conversation") or ""
-    form.require(
-        ids.BLOCK_WASTE_CHANNEL,
-        bool(re.match(CHANNEL_ID, channel)),
-        "Pick the channel of the team this waste belongs to.",
-    )
-    category = form.selected(ids.BLOCK_WASTE_CATEGORY)
-    form.require(
-        ids.BLOCK_WASTE_CATEGORY, category in CATEGORIES, "Pick one of the eight kinds of waste."
-    )
-    description = form.clean(ids.BLOCK_WASTE_DESCRIPTION, clean_description)
-    typed = form.text(ids.BLOCK_WASTE_MINUTES).strip()
-    minutes = form.clean(ids.BLOCK_WASTE_MINUTES, parse_duration, None) if typed else None
-    link = _read_link(form)
-    step_id = form.number(ids.BLOCK_WASTE_STEP, "Pick a step of this channel's value stream.")
-    checked = form.picked_options(ids.BLOCK_WASTE_ANONYMOUS)
-    form.check()
-    source = meta.s if meta.s in (Source.SHORTCUT, Source.MODAL) else Source.MODAL
-    new = NewWaste(
-        category=category, description=description, minutes=minutes, step_id=step_id,
-        link=link, source=source, anonymous="anonymous" in checked, message_ts=meta.ts,
-    )  # fmt: skip
-    return channel, new
-
-
-def _read_link(form: Fields) -> str:
-    link = form.text(ids.BLOCK_WASTE_LINK).strip()
-    web_address = bool(re.match(r"^https?://\S+$", link)) and len(link) <= MAX_LINK
-    form.require(
-        ids.BLOCK_WASTE_LINK, not link or web_address, "Paste a web address starting with https://"
-    )
-    return link
-
-
 async def _log(deps: Deps, origin: Origin, sub: ViewSubmission) -> Any:
     meta = WasteModalMeta.parse(sub.view.private_metadata)
-    channel, new = _read_waste_form(sub, meta)
+    form = read_form(WasteForm, sub, channel=meta.c)
+    channel, new = form.channel, form.waste(meta)
     delivery = f"view:{sub.view.id}:{sub.view.callback_id}"
     waste = await log_waste(deps, origin, channel, new, user=sub.user.id, delivery=delivery)
     return meta, channel, waste
