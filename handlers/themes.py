@@ -114,7 +114,12 @@ async def repost_theme(
     if not number.isdigit() or not re.match(TEAM_CHANNEL_ID, channel):
         return
     reposting = themes.repost_theme(
-        client, deps, Origin.of(context), channel, int(number), action.user.id,
+        client,
+        deps,
+        Origin.of(context),
+        channel,
+        int(number),
+        action.user.id,
         action.response_url,
-    )  # fmt: skip
+    )
     deps.spawn(reposting, name="kaizen.repost_theme")

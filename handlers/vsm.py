@@ -160,10 +160,15 @@ def _post_image(
     name: str,
 ) -> None:
     posting = vsm.post_map_image(
-        client, origin, png, channel=cmd.channel_id, user=cmd.user_id,
-        response_url=cmd.response_url or None, upload=upload,
+        client,
+        origin,
+        png,
+        channel=cmd.channel_id,
+        user=cmd.user_id,
+        response_url=cmd.response_url or None,
+        upload=upload,
         again=f"{cmd.command} {cmd.text}".strip(),
-    )  # fmt: skip
+    )
     deps.spawn(posting, name=name)
 
 
@@ -240,9 +245,14 @@ async def submit_step(
     meta, change, (step, steps) = accepted.value[0], accepted.value[1], accepted.value[2]
     message = build_step_saved(step, steps, change.state, added=meta.id is None)
     confirm(
-        client, deps, user=sub.user.id, channel=meta.c, message=message,
-        response_url=meta.r, name="vsm.step_saved",
-    )  # fmt: skip
+        client,
+        deps,
+        user=sub.user.id,
+        channel=meta.c,
+        message=message,
+        response_url=meta.r,
+        name="vsm.step_saved",
+    )
 
 
 async def submit_remove(
@@ -265,7 +275,11 @@ async def submit_remove(
         return
     await ack()
     confirm(
-        client, deps, user=sub.user.id, channel=meta.c,
+        client,
+        deps,
+        user=sub.user.id,
+        channel=meta.c,
         message=build_step_removed(removed[0], removed[1], meta.st),
-        response_url=meta.r, name="vsm.step_removed",
-    )  # fmt: skip
+        response_url=meta.r,
+        name="vsm.step_removed",
+    )

@@ -78,6 +78,11 @@ async def submit_wait(
         return
     meta, waste = accepted.value
     confirm(
-        client, deps, user=sub.user.id, channel=meta.c,
-        message=build_waste_confirmation(waste), response_url=meta.r, name="wait.confirm",
-    )  # fmt: skip
+        client,
+        deps,
+        user=sub.user.id,
+        channel=meta.c,
+        message=build_waste_confirmation(waste),
+        response_url=meta.r,
+        name="wait.confirm",
+    )

@@ -160,9 +160,14 @@ async def open_waste_modal_for_message(
         c=channel, s=Source.SHORTCUT, ts=ts, r=body.get("response_url"), ni=link is None
     )
     await _open_modal(
-        client, deps, origin, shortcut.trigger_id, meta,
-        description=shortcut.message.text, link=link or "",
-    )  # fmt: skip
+        client,
+        deps,
+        origin,
+        shortcut.trigger_id,
+        meta,
+        description=shortcut.message.text,
+        link=link or "",
+    )
 
 
 async def open_waste_modal_from_home(
@@ -196,9 +201,14 @@ async def submit_waste(
     if meta.ni:
         message = with_invite_hint(message, channel)
     confirm(
-        client, deps, user=sub.user.id, channel=channel, message=message,
-        response_url=meta.r, name="waste.confirm",
-    )  # fmt: skip
+        client,
+        deps,
+        user=sub.user.id,
+        channel=channel,
+        message=message,
+        response_url=meta.r,
+        name="waste.confirm",
+    )
 
 
 async def undo_waste(

@@ -145,14 +145,24 @@ async def _hypothesis(
     logs = await list_observations(work.session, scope=scope, start=start, end=end)
     observations = [o for o in map(as_observation, logs) if o is not None]
     baseline = measure(
-        metric, steps=steps, observations=observations, start=start, end=end,
-        step_id=step_id, category=category,
-    )  # fmt: skip
+        metric,
+        steps=steps,
+        observations=observations,
+        start=start,
+        end=end,
+        step_id=step_id,
+        category=category,
+    )
     validate_hypothesis(metric, baseline, target, check_date, today, step_id=step_id)
     return Hypothesis(
-        metric=metric, target=target, check_date=check_date, baseline=baseline,
-        step_id=step_id, category=category, change=proposal.change,
-    )  # fmt: skip
+        metric=metric,
+        target=target,
+        check_date=check_date,
+        baseline=baseline,
+        step_id=step_id,
+        category=category,
+        change=proposal.change,
+    )
 
 
 async def propose_theme(

@@ -53,9 +53,13 @@ async def cast_vote(client: AsyncWebClient, deps: Deps, reaction: Reaction) -> N
             return
         config = await get_channel_config(work.session, scope=scope)
         outcome = await store.add_vote(
-            work.session, scope=scope, theme=theme, user_id=user, limit=config.vote_limit,
+            work.session,
+            scope=scope,
+            theme=theme,
+            user_id=user,
+            limit=config.vote_limit,
             now=deps.now(),
-        )  # fmt: skip
+        )
     logger.info(
         "kaizen.vote",
         extra={

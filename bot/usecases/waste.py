@@ -118,9 +118,13 @@ async def log_waste_reaction(client: AsyncWebClient, deps: Deps, reaction: React
         if not await work.first_delivery(reaction.delivery):
             return
         waste = await store.add_observation(
-            work.session, scope=scope, waste=new, reporter_id=user,
-            reporter_key=work.reporter_key(user), now=deps.now(),
-        )  # fmt: skip
+            work.session,
+            scope=scope,
+            waste=new,
+            reporter_id=user,
+            reporter_key=work.reporter_key(user),
+            now=deps.now(),
+        )
     if waste is None:
         return
     prompt = build_reaction_prompt(waste, permalink=permalink)
