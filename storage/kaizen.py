@@ -175,7 +175,7 @@ async def get_theme(session: AsyncSession, *, scope: Scope, number: int) -> Them
     )
 
 
-async def find_theme(session: AsyncSession, *, scope: Scope, number: int) -> Theme:
+async def require_theme(session: AsyncSession, *, scope: Scope, number: int) -> Theme:
     """Like ``get_theme``, but NotFound saying why for a number that is not this channel's."""
     theme = await get_theme(session, scope=scope, number=number)
     if theme is not None:
@@ -277,7 +277,7 @@ async def change_theme_status(
     The UPDATE only applies to the version that was read, so of two people pressing "done" at
     the same moment exactly one moves the theme; the other is told it changed under them.
     """
-    theme = await find_theme(session, scope=scope, number=number)
+    theme = await require_theme(session, scope=scope, number=number)
     target = next_status(theme.status, action, number)
     result = await session.execute(
         update(ThemeRow)

@@ -83,7 +83,7 @@ async def theme_detail(
     """Everything about one theme; NotFound when the channel has no such theme."""
     async with workspace_transaction(deps, origin) as work:
         scope, ws = work.scope(channel), work.workspace_id
-        theme = await store.find_theme(work.session, scope=scope, number=number)
+        theme = await store.require_theme(work.session, scope=scope, number=number)
         actions = await store.list_theme_actions(work.session, workspace_id=ws, theme_id=theme.id)
         changes = await store.list_theme_changes(work.session, workspace_id=ws, theme_id=theme.id)
         voters = await store.list_voters(work.session, workspace_id=ws, theme_id=theme.id)
