@@ -19,12 +19,12 @@ from bot.domain.errors import NotFound
 from bot.domain.hypotheses import (
     Hypothesis,
     Metric,
-    measure,
+    measure_totals,
     measurement_window,
     parse_target,
     validate_hypothesis,
 )
-from bot.domain.kaizen import NewTheme, Theme, as_observation, local_date
+from bot.domain.kaizen import NewTheme, Theme, local_date
 from bot.domain.themes import ThemeAction
 from bot.domain.vsm import Step
 from bot.usecases.notify import tell
@@ -41,7 +41,7 @@ from bot.views.kaizen import (
 from storage import kaizen as store
 from storage.channels import get_channel_config
 from storage.vsm import get_step, list_steps
-from storage.waste import list_observations
+from storage.waste import get_logged_totals
 from storage.workspaces import Scope
 
 logger = logging.getLogger(__name__)
@@ -142,17 +142,10 @@ async def _hypothesis(
     validate_hypothesis(metric, None, target, check_date, today, step_id=step_id)
     steps = await list_steps(work.session, scope=scope)
     start, end = measurement_window(work.deps.now())
-    logs = await list_observations(work.session, scope=scope, start=start, end=end)
-    observations = [o for o in map(as_observation, logs) if o is not None]
-    baseline = measure(
-        metric,
-        steps=steps,
-        observations=observations,
-        start=start,
-        end=end,
-        step_id=step_id,
-        category=category,
+    totals = await get_logged_totals(
+        work.session, scope=scope, start=start, end=end, step_id=step_id, category=category
     )
+    baseline = measure_totals(metric, steps=steps, totals=totals, step_id=step_id)
     validate_hypothesis(metric, baseline, target, check_date, today, step_id=step_id)
     return Hypothesis(
         metric=metric,
