@@ -231,7 +231,7 @@ async def get_logged_totals(
             )
         )
         waits = tuple(m for m in rows.all() if m is not None)
-    return LoggedTotals(int(count), int(minutes), waits)
+    return LoggedTotals(int(count or 0), int(minutes or 0), waits)
 
 
 async def list_waits_by_step(
