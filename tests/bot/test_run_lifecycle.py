@@ -102,7 +102,7 @@ async def test_start_says_version_mode_database_workspace_and_scheduler_in_a_few
     assert "start.scheduler" in log
     assert "stop.done" in lines[-1]
     assert "setup plugin" not in log
-    assert "token will be unused" not in log
+    assert "will be unused" not in log
     assert "Traceback" not in log
     # Migrations say what they changed; the rest of the start is one line a step.
     assert len([line for line in lines if "Running upgrade" not in line]) <= 10, log
