@@ -240,6 +240,28 @@ async def list_theme_channels(
     return [channel for (channel,) in rows.all()]
 
 
+async def list_channel_themes(
+    session: AsyncSession, *, workspace_id: int, channel_ids: Sequence[str], per_channel: int
+) -> dict[str, list[Theme]]:
+    """The top open themes of each of these channels, in one query (for App Home)."""
+    if not channel_ids:
+        return {}
+    stmt = _ranked(
+        _select_themes().where(
+            ThemeRow.workspace_id == workspace_id,
+            ThemeRow.channel_id.in_(list(channel_ids)),
+            ThemeRow.status.in_(_OPEN),
+        )
+    )
+    found: dict[str, list[Theme]] = {}
+    for row in (await session.execute(stmt)).all():
+        theme = _theme(row)
+        top = found.setdefault(theme.channel_id, [])
+        if len(top) < per_channel:
+            top.append(theme)
+    return found
+
+
 async def change_theme_status(
     session: AsyncSession,
     *,
@@ -559,3 +581,23 @@ async def get_export(
         session, workspace_id=workspace_id, channel_id=channel_id
     )
     return KaizenExport(observations=observations, themes=themes, votes=votes, actions=actions)
+
+
+async def list_unposted_themes(
+    session: AsyncSession, *, created_after: datetime, created_before: datetime, limit: int = 50
+) -> list[tuple[int, Theme]]:
+    """Open themes never posted in their channel, in every workspace, oldest first, each with
+    its workspace id: for posting them again (a failed post must not drop a theme)."""
+    stmt = (
+        _select_themes()
+        .add_columns(ThemeRow.workspace_id)
+        .where(
+            ThemeRow.message_ts.is_(None),
+            ThemeRow.status.in_(_OPEN),
+            ThemeRow.created_at >= created_after,
+            ThemeRow.created_at < created_before,
+        )
+        .order_by(ThemeRow.created_at, ThemeRow.id)
+        .limit(limit)
+    )
+    return [(int(r[3]), _theme(r[:3])) for r in (await session.execute(stmt)).all()]
