@@ -103,3 +103,6 @@ ACTION_THEME_ADD_ACTION: Final = "kaizen.theme_add_action"
 ACTION_ACTION_DONE: Final = "kaizen.action_done"
 ACTION_HOME_ADD_THEME: Final = "kaizen.home_add_theme"
 BLOCK_THEME_CHANNEL: Final = "kaizen.channel"
+
+# Flow summary and weekly digest
+ACTION_DIGEST_UNSUBSCRIBE: Final = "flow.unsubscribe"

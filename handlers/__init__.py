@@ -5,11 +5,11 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot import ids
+from handlers import flow, home, kaizen, reactions, vsm, wait, waste
 from handlers import help as help_
-from handlers import home, kaizen, reactions, vsm, wait, waste
 
-BUILT = (waste, wait, reactions, vsm, kaizen, home)
-NOT_BUILT_YET = (ids.CMD_RETRO, ids.CMD_FLOW)
+BUILT = (waste, wait, reactions, vsm, kaizen, home, flow)
+NOT_BUILT_YET = (ids.CMD_RETRO,)
 
 
 def register_all(app: AsyncApp) -> None:

@@ -29,7 +29,10 @@ from bot.domain.channels import ChannelConfig
 from bot.domain.hypotheses import (
     METRIC_LABELS,
     METRIC_TARGET_EXAMPLES,
+    VERDICT_LABELS,
+    Hypothesis,
     Metric,
+    Verdict,
     describe_hypothesis,
     format_metric_value,
 )
@@ -106,10 +109,32 @@ def describe_theme_hypothesis(theme: Theme) -> str | None:
     baseline = format_metric_value(hyp.metric, hyp.baseline)
     target = format_metric_value(hyp.metric, hyp.target)
     measured = "measured when it was set" if hyp.baseline is not None else "nothing to measure yet"
-    return (
+    text = (
         f":test_tube: *Hypothesis:* {sentence}\n"
         f"{METRIC_LABELS[hyp.metric]}: baseline *{baseline}* ({measured}) → target *{target}*, "
         f"checked on {_date(hyp.check_date)}"
+    )
+    if hyp.verdict is not None:
+        text += f"\n{verdict_text(hyp)}"
+    return text
+
+
+VERDICT_EMOJI = {
+    Verdict.MET: ":white_check_mark:",
+    Verdict.NOT_MET: ":x:",
+    Verdict.NOT_ENOUGH_DATA: ":grey_question:",
+}
+
+
+def verdict_text(hyp: Hypothesis) -> str:
+    """``:white_check_mark: *Met*: baseline 4 d → target 2 d → measured 1.5 d``."""
+    if hyp.verdict is None:
+        return ""
+    shown = [format_metric_value(hyp.metric, v) for v in (hyp.baseline, hyp.target, hyp.measured)]
+    label = VERDICT_LABELS[hyp.verdict]
+    return (
+        f"{VERDICT_EMOJI[hyp.verdict]} *{label[0].upper()}{label[1:]}*: baseline {shown[0]} → "
+        f"target {shown[1]} → measured {shown[2]}"
     )
 
 

@@ -1,0 +1,239 @@
+"""The digest's data for one channel and period, aggregated in SQL.
+
+Counts and minutes by category (this period and the one before) are one grouped query, the
+eight-week trend one query of conditional sums, both over the ``(workspace, channel,
+created_at)`` index; only the waits logged against steps come back row by row, for their
+medians.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.digest import (
+    AnnoyingWaste,
+    CategoryTotal,
+    DigestData,
+    ThemeMove,
+    TrendPoint,
+    trend_starts,
+)
+from bot.domain.themes import ThemeStatus
+from bot.domain.vsm import measure_waits
+from bot.domain.wastes import WasteCategory
+from storage import kaizen as kaizen_store
+from storage import vsm as vsm_store
+from storage import waste as waste_store
+from storage.models import ChannelSettings, Observation, Step, Subscription, Theme
+from storage.workspaces import Scope
+
+TOP_THEMES = 5
+OVERDUE_SHOWN = 5
+_CATEGORIES = {c.value for c in WasteCategory}
+_MOVES = (ThemeStatus.IN_PROGRESS.value, ThemeStatus.DONE.value)
+
+
+def _sum_if(condition: Any, value: Any = 1) -> Any:
+    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+
+def _in_channel(scope: Scope) -> tuple[Any, ...]:
+    return (
+        Observation.workspace_id == scope.workspace_id,
+        Observation.channel_id == scope.channel_id,
+    )
+
+
+async def get_category_totals(
+    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime, previous_start: datetime
+) -> tuple[list[CategoryTotal], int]:
+    """Per category: logs and minutes in [start, end) and in [previous_start, start); and how
+    many logs of the period still wait for their category."""
+    now_ = Observation.created_at >= start
+    minutes = func.coalesce(Observation.minutes, 0)
+    rows = await session.execute(
+        select(
+            Observation.category,
+            _sum_if(now_),
+            _sum_if(now_, minutes),
+            _sum_if(~now_),
+            _sum_if(~now_, minutes),
+        )
+        .where(
+            *_in_channel(scope),
+            Observation.created_at >= previous_start,
+            Observation.created_at < end,
+        )
+        .group_by(Observation.category)
+    )
+    totals: list[CategoryTotal] = []
+    uncategorised = 0
+    for category, count, lost, before, lost_before in rows.all():
+        if category not in _CATEGORIES:
+            uncategorised += int(count)
+            continue
+        totals.append(
+            CategoryTotal(
+                WasteCategory(category), int(count), int(lost), int(before), int(lost_before)
+            )
+        )
+    return totals, uncategorised
+
+
+async def get_trend(session: AsyncSession, *, scope: Scope, end: datetime) -> list[TrendPoint]:
+    """Logs and minutes lost in each of the eight weeks before ``end``, oldest first."""
+    starts = trend_starts(end)
+    bounds = [*starts, end]
+    minutes = func.coalesce(Observation.minutes, 0)
+    columns: list[Any] = []
+    for low, high in itertools.pairwise(bounds):
+        inside = (Observation.created_at >= low) & (Observation.created_at < high)
+        columns += [_sum_if(inside), _sum_if(inside, minutes)]
+    row = (
+        await session.execute(
+            select(*columns).where(
+                *_in_channel(scope),
+                Observation.created_at >= starts[0],
+                Observation.created_at < end,
+            )
+        )
+    ).one()
+    return [
+        TrendPoint(start=s.date(), count=int(row[2 * i]), minutes=int(row[2 * i + 1]))
+        for i, s in enumerate(starts)
+    ]
+
+
+async def get_annoying_waste(
+    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime
+) -> AnnoyingWaste | None:
+    found = (
+        await session.execute(
+            select(
+                Observation.category,
+                Observation.description,
+                Observation.minutes,
+                Observation.link,
+                Step.name,
+            )
+            .outerjoin(Step, Step.id == Observation.step_id)
+            .where(
+                *_in_channel(scope),
+                Observation.created_at >= start,
+                Observation.created_at < end,
+                Observation.minutes > 0,
+            )
+            .order_by(Observation.minutes.desc(), Observation.created_at, Observation.id)
+            .limit(1)
+        )
+    ).first()
+    if found is None:
+        return None
+    category, description, minutes, link, step = found
+    return AnnoyingWaste(
+        category=WasteCategory(category) if category in _CATEGORIES else None,
+        description=description,
+        minutes=int(minutes or 0),
+        link=link,
+        step_name=step,
+    )
+
+
+async def get_digest_data(
+    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime, today: date
+) -> DigestData:
+    """Everything the digest shows for [start, end); the period before is as long."""
+    previous_start = start - (end - start)
+    categories, uncategorised = await get_category_totals(
+        session, scope=scope, start=start, end=end, previous_start=previous_start
+    )
+    steps = await vsm_store.list_steps(session, scope=scope)
+    waits = (
+        await waste_store.list_waits_by_step(session, scope=scope, start=start, end=end)
+        if steps
+        else []
+    )
+    moves = await kaizen_store.list_theme_moves(
+        session, scope=scope, start=start, end=end, statuses=_MOVES
+    )
+    moved = await kaizen_store.list_themes_by_ids(
+        session, workspace_id=scope.workspace_id, theme_ids=sorted({t for t, _ in moves})
+    )
+    overdue, overdue_count = await kaizen_store.list_overdue_actions(
+        session, scope=scope, today=today, limit=OVERDUE_SHOWN
+    )
+    return DigestData(
+        channel_id=scope.channel_id,
+        start=start,
+        end=end,
+        categories=categories,
+        uncategorised=uncategorised,
+        annoying=await get_annoying_waste(session, scope=scope, start=start, end=end),
+        steps=steps,
+        waits=measure_waits(waits),
+        top_themes=await kaizen_store.list_themes(session, scope=scope, limit=TOP_THEMES),
+        moves=[ThemeMove(moved[t], status) for t, status in moves if t in moved],
+        verdicts=await kaizen_store.list_judged_themes(
+            session,
+            scope=scope,
+            first_day=start.date(),
+            last_day=(end - timedelta(microseconds=1)).date(),
+        ),
+        overdue=overdue,
+        overdue_count=overdue_count,
+        trend=await get_trend(session, scope=scope, end=end),
+        open_theme_count=await kaizen_store.count_open_themes(session, scope=scope),
+    )
+
+
+async def list_known_channels(session: AsyncSession) -> list[Scope]:
+    """Every channel with settings, a map, a theme, a subscriber or a log, in any workspace."""
+    sources: list[Any] = [
+        select(ChannelSettings.workspace_id, ChannelSettings.channel_id),
+        select(Step.workspace_id, Step.channel_id),
+        select(Theme.workspace_id, Theme.channel_id),
+        select(Subscription.workspace_id, Subscription.channel_id),
+        select(Observation.workspace_id, Observation.channel_id).distinct(),
+    ]
+    union = sources[0].union(*sources[1:]).subquery()
+    rows = await session.execute(select(union).order_by(*union.c))
+    return [Scope(int(w), str(c)) for w, c in rows.all()]
+
+
+async def list_channel_schedules(session: AsyncSession) -> dict[tuple[int, str], ChannelSettings]:
+    """The channels whose settings were saved, by (workspace id, channel)."""
+    rows = await session.scalars(select(ChannelSettings))
+    return {(r.workspace_id, r.channel_id): r for r in rows}
+
+
+async def list_subscribers(session: AsyncSession, *, scope: Scope) -> list[str]:
+    rows = await session.scalars(
+        select(Subscription.user_id)
+        .where(
+            Subscription.workspace_id == scope.workspace_id,
+            Subscription.channel_id == scope.channel_id,
+        )
+        .order_by(Subscription.created_at, Subscription.id)
+    )
+    return list(rows)
+
+
+async def find_channel_workspace(session: AsyncSession, *, channel_id: str) -> int | None:
+    """The workspace that has data for a channel id (ids are unique across Slack)."""
+    known = await list_known_channels_for(session, channel_id=channel_id)
+    return known[0] if known else None
+
+
+async def list_known_channels_for(session: AsyncSession, *, channel_id: str) -> list[int]:
+    found: set[int] = set()
+    for model in (ChannelSettings, Step, Theme, Subscription, Observation):
+        column: Any = model.channel_id
+        workspace: Any = model.workspace_id
+        rows = await session.scalars(select(workspace).where(column == channel_id).limit(1))
+        found.update(int(w) for w in rows)
+    return sorted(found)
