@@ -697,6 +697,11 @@ async def submit_action_item(
     )
 
 
+def _item_channel(channel_id: str | None) -> str | None:
+    """The channel an item's button must belong to; a DM (the daily reminder) checks none."""
+    return None if channel_id is None or channel_id.startswith("D") else channel_id
+
+
 async def complete_action_item(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
 ) -> None:
@@ -711,7 +716,7 @@ async def complete_action_item(
                 work.session,
                 workspace_id=work.workspace_id,
                 item_id=int(value),
-                channel_id=action.channel_id,
+                channel_id=_item_channel(action.channel_id),
                 now=deps.now(),
             )
     refresh_home(client, deps, origin, action.user.id, done[0].owner_id if done else "")

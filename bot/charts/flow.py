@@ -303,12 +303,12 @@ def _trend(sheet: Sheet, trend: Sequence[tuple[str, int, int]], *, height: float
     """Bottom band: waste logs per week as bars, hours lost as a line on a second axis."""
     sheet.ax.plot([0.4, WIDTH - 0.4], [TREND_H, TREND_H], color=RULE, lw=1.0)
     heading = f"The last {len(trend)} weeks"
-    sheet.text(0.4, TREND_H - 0.45, heading, size=12, weight="bold", va="center")
+    sheet.text(0.4, TREND_H - 0.45, heading, size=14, weight="bold", va="center")
     sheet.text(
-        0.4 + sheet.measure(heading, size=12, weight="bold") + 0.25,
+        0.4 + sheet.measure(heading, size=14, weight="bold") + 0.25,
         TREND_H - 0.45,
-        "bars: waste logs a week  ·  line: time lost a week",
-        size=9,
+        "bars: waste logs a week  ·  line: hours lost a week",
+        size=11,
         color=MUTED,
         va="center",
     )
@@ -318,12 +318,14 @@ def _trend(sheet: Sheet, trend: Sequence[tuple[str, int, int]], *, height: float
     hours = [minutes / 60 for _, _, minutes in trend]
     colors = [NAVY if i == len(xs) - 1 else LIGHT_NAVY for i in xs]
     ax.bar(xs, counts, width=0.55, color=colors, zorder=2)
-    ax.set_ylim(0, max([*counts, 1]) * 1.3)
+    # Bars keep to the lower half and the line to the upper, so labels never collide.
+    ax.set_ylim(0, max([*counts, 1]) * 1.9)
     ax.set_xlim(-0.6, len(xs) - 0.4)
     ax.set_xticks(xs)
     ax.set_xticklabels([clean_text(label) for label, _, _ in trend])
-    ax.tick_params(axis="x", colors=INK, labelsize=10, length=0)
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+    ax.tick_params(axis="x", colors=INK, labelsize=12, length=0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+    ax.set_yticks([v for v in ax.get_yticks() if 0 <= v <= max(counts) * 1.05])
     ax.tick_params(axis="y", colors=MUTED, labelsize=9)
     ax.set_ylabel("Waste logs", color=MUTED, fontsize=10)
     ax.grid(axis="y", color=GRID, lw=0.8, zorder=0)
@@ -339,14 +341,16 @@ def _trend(sheet: Sheet, trend: Sequence[tuple[str, int, int]], *, height: float
             str(count),
             ha="center",
             va="bottom",
-            fontproperties=font(10, weight="bold"),
+            fontproperties=font(12, weight="bold"),
             color=INK,
             parse_math=False,
         )
     lost = ax.twinx()
     lost.plot(xs, hours, color=LINE_ORANGE, lw=2.0, marker="o", markersize=5, zorder=3)
-    lost.set_ylim(0, max([*hours, 1]) * 1.3)
-    lost.yaxis.set_major_locator(MaxNLocator(nbins=4))
+    top_hours = max([*hours, 1])
+    lost.set_ylim(-top_hours * 1.1, top_hours * 1.12)
+    lost.yaxis.set_major_locator(MaxNLocator(nbins=6))
+    lost.set_yticks([v for v in lost.get_yticks() if 0 <= v <= top_hours * 1.12])
     lost.set_ylabel("Hours lost", color=LINE_ORANGE, fontsize=10)
     lost.tick_params(axis="y", colors=LINE_ORANGE, labelsize=9)
     for side in ("top", "left", "bottom"):

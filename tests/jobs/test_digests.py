@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from bot import ids
 from bot.deps import Deps
@@ -15,7 +15,7 @@ from storage.db import Database
 from tests.support import harness as harness_support
 from tests.support.clock import FrozenClock
 from tests.support.harness import Harness
-from tests.support.jobs import add_logs, save_schedule
+from tests.support.jobs import add_action, add_logs, save_schedule
 
 MONDAY_9_UTC = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
@@ -210,3 +210,39 @@ async def _two_instances(database_url: str, runs_at: datetime) -> tuple[int, lis
 async def test_two_app_instances_on_one_database_post_the_digest_once(any_db: Database) -> None:
     posted, _ = await _two_instances(any_db.url, MONDAY_9_UTC)
     assert posted == 1
+
+
+async def test_ten_thousand_logs_in_the_week_stay_within_slack_block_limits(
+    harness: Harness,
+) -> None:
+    from bot.domain.wastes import WasteCategory
+    from tests.support.kaizen import add_stream, add_waits
+
+    steps = await add_stream(
+        harness, [(f"Step number {i} with a long name", 60, 600) for i in range(30)]
+    )
+    harness.clock.set(MONDAY_9_UTC - timedelta(days=3))
+    for step_id in list(steps.values()):
+        await add_waits(harness, step_id, [120, 240, 480])
+    for n in range(12):
+        await add_action(harness.deps, owner=f"U{n}", due=date(2026, 11, 1), text="x" * 500)
+    await add_logs(
+        harness.deps,
+        count=10_000,
+        start=MONDAY_9_UTC - timedelta(days=7),
+        end=MONDAY_9_UTC,
+        categories=[c.value for c in WasteCategory],
+        minutes=45,
+    )
+    harness.clock.set(MONDAY_9_UTC)
+    result = await run_due_digests(harness.deps, harness.clock())
+    assert len(result.posted) == 1
+    [posted] = digests_posted(harness)
+    blocks = posted["blocks"]
+    assert isinstance(blocks, list) and len(blocks) <= 50
+    for block in blocks:
+        assert len(block.get("text", {}).get("text", "")) <= 3000
+    shown = json.dumps(blocks, ensure_ascii=False)
+    assert "10090 waste logs" in shown  # and the 90 waits logged against the steps
+    assert "Measured lead time" in shown
+    assert "12 overdue action items" in shown and "…and 7 more" in shown
