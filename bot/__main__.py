@@ -1,4 +1,4 @@
-"""The ``kaizen-bot`` command: run, demo, migrate, export."""
+"""The ``kaizen-bot`` command: run, demo, migrate, export, digest, jobs."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("--enterprise", default=None, help="the Enterprise Grid id (E…), if any")
     export.add_argument("--channel", default=None, help="only this channel (C…)")
     export.add_argument("--out", type=Path, default=None, help="the CSV file (default: stdout)")
+    from jobs import cli as jobs_cli
+
+    jobs_cli.add_commands(sub)
     args = parser.parse_args(argv)
 
     try:
@@ -45,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level_number)
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
+        if args.command in jobs_cli.COMMANDS:
+            return asyncio.run(jobs_cli.run_command(args, settings))
         if args.command == "export":
             return asyncio.run(
                 _export(settings, args.team, args.enterprise, args.channel, args.out)
@@ -113,6 +118,9 @@ async def _run(settings: Settings) -> int:
         await deps.close()
         return 2
     app = build_app(deps)
+    from jobs.scheduler import start_scheduler
+
+    scheduler = start_scheduler(deps)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -133,6 +141,7 @@ async def _run(settings: Settings) -> int:
         else:
             await stop.wait()
     finally:
+        scheduler.shutdown(wait=False)
         await runner.cleanup()
         await deps.close()
     return 0

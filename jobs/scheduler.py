@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.deps import Deps
-from bot.usecases.digests import run_due_digests
-from bot.usecases.reminders import run_due_reminders
-from bot.usecases.verdicts import run_due_verdicts
+from bot.usecases.digests import JOB_DIGEST, run_due_digests
+from bot.usecases.reminders import JOB_REMINDER, run_due_reminders
+from bot.usecases.verdicts import JOB_VERDICT, run_due_verdicts
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +32,14 @@ class PeriodicJob:
     name: str
     run: Callable[[Deps, datetime], Awaitable[object]]
     every: timedelta
+    records: str = ""
+    """The ``job_runs`` job name its claims are recorded under, for ``kaizen-bot jobs list``."""
 
 
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
-    PeriodicJob("digests", run_due_digests, timedelta(minutes=1)),
-    PeriodicJob("reminders", run_due_reminders, timedelta(minutes=5)),
-    PeriodicJob("verdicts", run_due_verdicts, timedelta(minutes=5)),
+    PeriodicJob("digests", run_due_digests, timedelta(minutes=1), JOB_DIGEST),
+    PeriodicJob("reminders", run_due_reminders, timedelta(minutes=5), JOB_REMINDER),
+    PeriodicJob("verdicts", run_due_verdicts, timedelta(minutes=5), JOB_VERDICT),
 )
 
 

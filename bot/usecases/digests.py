@@ -77,6 +77,12 @@ class DigestRun:
     failed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
+    def __str__(self) -> str:
+        return (
+            f"{len(self.posted)} posted, {len(self.failed)} failed, "
+            f"{len(self.missed)} recorded missed, {len(self.skipped)} skipped"
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class BuiltDigest:

@@ -41,6 +41,12 @@ class ReminderRun:
     skipped_owners: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
+    def __str__(self) -> str:
+        return (
+            f"{len(self.sent)} reminders sent for {len(self.items)} items, "
+            f"{len(self.failed)} failed, {len(self.skipped_owners)} owners gone"
+        )
+
 
 async def owner_timezone(client: AsyncWebClient, user: str) -> str | None:
     """The owner's IANA time zone; None when they left the workspace (deactivated or gone)."""
@@ -56,7 +62,8 @@ async def owner_timezone(client: AsyncWebClient, user: str) -> str | None:
     return str(profile.get("tz") or "UTC")
 
 
-async def run_due_reminders(deps: Deps, now: datetime) -> ReminderRun:
+async def run_due_reminders(deps: Deps, now: datetime, *, any_hour: bool = False) -> ReminderRun:
+    """One pass; ``any_hour`` (an operator running it by hand) skips waiting for 09:00."""
     async with deps.db.transaction() as session:
         found = await list_actions_to_remind(session, due_by=(now + LATEST_OFFSET).date())
     by_owner: dict[tuple[int, str], list[ActionItem]] = defaultdict(list)
@@ -69,7 +76,7 @@ async def run_due_reminders(deps: Deps, now: datetime) -> ReminderRun:
             clients[workspace] = await client_for_workspace(deps, workspace)
         client = clients[workspace]
         if client is not None:
-            await _remind_owner(deps, client, workspace, owner, items, now, result)
+            await _remind_owner(deps, client, workspace, owner, items, now, result, any_hour)
     return result
 
 
@@ -81,6 +88,7 @@ async def _remind_owner(
     items: list[ActionItem],
     now: datetime,
     result: ReminderRun,
+    any_hour: bool = False,
 ) -> None:
     extra = {"team": workspace, "user": owner}
     try:
@@ -93,7 +101,7 @@ async def _remind_owner(
         logger.info("reminder.owner_left", extra=extra)
         return
     local = now.astimezone(zone(timezone))
-    if local.time() < REMIND_AT:
+    if local.time() < REMIND_AT and not any_hour:
         return
     today = local.date()
     keys = {}

@@ -41,6 +41,10 @@ class VerdictRun:
     """``K-n: verdict`` per theme judged."""
     failed: list[str] = field(default_factory=list)
 
+    def __str__(self) -> str:
+        judged = ", ".join(self.judged) or "none due"
+        return f"judged: {judged}; {len(self.failed)} failed to post"
+
 
 async def measure_theme(deps: Deps, scope: Scope, theme: Theme, check_at: datetime) -> Hypothesis:
     """The theme's hypothesis with its measurement at ``check_at`` and its verdict."""

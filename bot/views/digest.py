@@ -256,3 +256,16 @@ def build_verdict_message(theme: Theme) -> Message:
             section(verdict_text(hyp)),
         ],
     }
+
+
+def message_as_text(message: Message) -> str:
+    """A message's blocks as plain lines, for printing in a terminal."""
+    lines: list[str] = []
+    for block in message.get("blocks", []):
+        if block.get("type") in ("header", "section"):
+            lines.append(str(block["text"]["text"]))
+        elif block.get("type") == "context":
+            lines.extend(str(e.get("text", "")) for e in block.get("elements", []))
+        elif block.get("type") == "divider":
+            lines.append("—" * 40)
+    return "\n".join(lines)
