@@ -808,7 +808,12 @@ async def submit_settings(
         return
     await ack()
     deps.spawn(
-        tell(client, user=sub.user.id, channel=meta.c, message=build_settings_saved(config)),
+        tell(
+            client,
+            user=sub.user.id,
+            channel=meta.c,
+            message=build_settings_saved(config, now=deps.now()),
+        ),
         name="kaizen.settings_saved",
     )
 
