@@ -157,8 +157,10 @@ async def send_flow_chart(
 ) -> None:
     """The ``/flow`` chart, privately: uploaded into the user's DM with the bot."""
     chart = await deps.run_cpu(render_digest_chart, digest, title)
-    opened = await client.conversations_open(users=user)
-    channel = str((opened.get("channel") or {}).get("id") or user)
+    # Posting to a user id lands in the bot's DM with them and names that DM's channel id,
+    # which the upload needs (conversations.open would need one more scope, im:write).
+    intro = await client.chat_postMessage(channel=user, text=f":bar_chart: {title}")
+    channel = str(intro.get("channel") or user)
     await client.files_upload_v2(
         channel=channel, content=chart, filename=CHART_FILENAME, title=title
     )

@@ -24,7 +24,8 @@ async def test_flow_answers_this_weeks_summary_ephemerally_and_sends_the_chart_b
     await harness.deps.drain()
     [chart] = harness.fake.files
     assert chart.content.startswith(b"\x89PNG") and chart.channel_id != "C1"
-    assert harness.fake.calls_to("chat.postMessage") == []
+    # Nothing in the channel: the chart's note goes to the DM with it.
+    assert all(c.args["channel"] == "U1" for c in harness.fake.calls_to("chat.postMessage"))
 
 
 async def test_flow_month_counts_the_last_thirty_days(harness: Harness) -> None:
