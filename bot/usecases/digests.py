@@ -43,6 +43,7 @@ JOB_DIGEST = "digest"
 JOB_DIGEST_DM = "digest_dm"
 GRACE = timedelta(hours=12)
 CHART_FILENAME = "flow-digest.png"
+UNCATEGORISED = "No category yet"
 
 
 def schedule_of(config: ChannelConfig) -> WeeklySchedule:
@@ -107,13 +108,22 @@ async def load_digest(
 
 def render_digest_chart(digest: Digest, title: str) -> bytes:
     categories = [(row.label, row.count, row.minutes) for row in digest.pareto]
+    if digest.data.uncategorised:
+        # Counted like the others, so the chart's total is the digest's and the trend's.
+        categories.append((UNCATEGORISED, digest.data.uncategorised, 0))
     previous = {
         CATEGORIES[c.category].label: c.previous_count
         for c in digest.data.categories
         if c.previous_count
     }
     trend = [(f"{p.start:%d %b}", p.count, p.minutes) for p in digest.data.trend]
-    return render_flow_chart(title=title, categories=categories, previous=previous, trend=trend)
+    return render_flow_chart(
+        title=title,
+        categories=categories,
+        # A first week has nothing to compare with: no "new" on every bar.
+        previous=previous if digest.previous_count else None,
+        trend=trend,
+    )
 
 
 async def build_channel_digest(

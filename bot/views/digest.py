@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, DividerBlock, H
 from bot import ids
 from bot.domain.digest import Digest, ParetoRow, Period
 from bot.domain.durations import format_hours
+from bot.domain.hypotheses import BASELINE_WINDOW, Hypothesis, Metric, describe_hypothesis
 from bot.domain.kaizen import ActionItem, Theme
 from bot.domain.themes import ThemeStatus
 from bot.domain.vsm import MapMetrics, ordered
@@ -52,7 +53,7 @@ def _signed(value: int) -> str:
 
 def _pareto_line(row: ParetoRow) -> str:
     info = CATEGORIES[row.category]
-    change = f", {_signed(row.change)} vs before" if row.change is not None else ", new"
+    change = f", {_signed(row.change)} vs before" if row.change is not None else ""
     name = f"*{info.label}*" if row.vital else info.label
     lost = f" · {format_hours(row.minutes)} lost" if row.minutes else ""
     return f"{info.emoji} {name} — {row.count} ({row.share:.0%}{change}){lost}"
@@ -64,10 +65,14 @@ def _waste_section(digest: Digest, period: Period) -> list[dict[str, Any]]:
     if total == 0:
         before = f" ({digest.previous_count} the {word} before)" if digest.previous_count else ""
         return [section(f":wastebasket: *No waste logged this {word}*{before}.")]
+    change = (
+        f"{_signed(digest.count_change)} logs vs the {word} before"
+        if digest.previous_count
+        else f"none the {word} before"
+    )
     head = (
         f":wastebasket: *{total} waste log{'s' if total != 1 else ''}*, "
-        f"{format_hours(digest.total_minutes)} lost — {_signed(digest.count_change)} logs vs "
-        f"the {word} before"
+        f"{format_hours(digest.total_minutes)} lost — {change}"
     )
     lines = [_pareto_line(row) for row in digest.pareto]
     if digest.data.uncategorised:
@@ -249,13 +254,23 @@ def build_verdict_message(theme: Theme) -> Message:
     hyp = theme.hypothesis
     assert hyp is not None and hyp.verdict is not None
     text = f"{theme.ref} hypothesis checked: {verdict_text(hyp)}"
+    sentence = escape(describe_hypothesis(hyp, step_name=theme.step_name))
     return {
         "text": text,
         "blocks": [
-            section(f":test_tube: *{theme.ref} — the hypothesis was checked today*"),
+            section(f":test_tube: *{theme.ref} — the hypothesis was checked today*\n>{sentence}"),
             section(verdict_text(hyp)),
+            context_line(f"Measured {_measured_how(hyp)}."),
         ],
     }
+
+
+def _measured_how(hyp: Hypothesis) -> str:
+    weeks = BASELINE_WINDOW.days // 7
+    if hyp.metric in (Metric.LEAD_TIME, Metric.FLOW_EFFICIENCY):
+        return "from the value stream map as it stands today, as the baseline was"
+    what = "the median wait logged at the step" if hyp.metric is Metric.STEP_WAIT else "the logs"
+    return f"from {what} in the {weeks} weeks before the check date, as the baseline was"
 
 
 def message_as_text(message: Message) -> str:
