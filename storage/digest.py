@@ -49,64 +49,57 @@ def _in_channel(scope: Scope) -> tuple[Any, ...]:
     )
 
 
-async def get_category_totals(
+async def get_waste_totals(
     session: AsyncSession, *, scope: Scope, start: datetime, end: datetime, previous_start: datetime
-) -> tuple[list[CategoryTotal], int]:
-    """Per category: logs and minutes in [start, end) and in [previous_start, start); and how
-    many logs of the period still wait for their category."""
-    now_ = Observation.created_at >= start
+) -> tuple[list[CategoryTotal], int, list[TrendPoint]]:
+    """One pass over the channel's logs: per category the logs and minutes in [start, end) and
+    in [previous_start, start), the logs still without a category, and the eight-week trend."""
+    starts = trend_starts(end)
     minutes = func.coalesce(Observation.minutes, 0)
+    current = Observation.created_at >= start
+    before = Observation.created_at < start
+    columns: list[Any] = [
+        _sum_if(current),
+        _sum_if(current, minutes),
+        _sum_if(before & (Observation.created_at >= previous_start)),
+        _sum_if(before & (Observation.created_at >= previous_start), minutes),
+    ]
+    for low, high in itertools.pairwise([*starts, end]):
+        inside = (Observation.created_at >= low) & (Observation.created_at < high)
+        columns += [_sum_if(inside), _sum_if(inside, minutes)]
     rows = await session.execute(
-        select(
-            Observation.category,
-            _sum_if(now_),
-            _sum_if(now_, minutes),
-            _sum_if(~now_),
-            _sum_if(~now_, minutes),
-        )
+        select(Observation.category, *columns)
         .where(
             *_in_channel(scope),
-            Observation.created_at >= previous_start,
+            Observation.created_at >= min(previous_start, starts[0]),
             Observation.created_at < end,
         )
         .group_by(Observation.category)
     )
     totals: list[CategoryTotal] = []
     uncategorised = 0
-    for category, count, lost, before, lost_before in rows.all():
+    weekly = [[0, 0] for _ in starts]
+    for category, count, lost, count_before, lost_before, *trend in rows.all():
+        for week, i in zip(weekly, range(0, len(trend), 2), strict=True):
+            week[0] += int(trend[i])
+            week[1] += int(trend[i + 1])
         if category not in _CATEGORIES:
             uncategorised += int(count)
-            continue
-        totals.append(
-            CategoryTotal(
-                WasteCategory(category), int(count), int(lost), int(before), int(lost_before)
+        elif count or count_before:
+            totals.append(
+                CategoryTotal(
+                    WasteCategory(category),
+                    int(count),
+                    int(lost),
+                    int(count_before),
+                    int(lost_before),
+                )
             )
-        )
-    return totals, uncategorised
-
-
-async def get_trend(session: AsyncSession, *, scope: Scope, end: datetime) -> list[TrendPoint]:
-    """Logs and minutes lost in each of the eight weeks before ``end``, oldest first."""
-    starts = trend_starts(end)
-    bounds = [*starts, end]
-    minutes = func.coalesce(Observation.minutes, 0)
-    columns: list[Any] = []
-    for low, high in itertools.pairwise(bounds):
-        inside = (Observation.created_at >= low) & (Observation.created_at < high)
-        columns += [_sum_if(inside), _sum_if(inside, minutes)]
-    row = (
-        await session.execute(
-            select(*columns).where(
-                *_in_channel(scope),
-                Observation.created_at >= starts[0],
-                Observation.created_at < end,
-            )
-        )
-    ).one()
-    return [
-        TrendPoint(start=s.date(), count=int(row[2 * i]), minutes=int(row[2 * i + 1]))
-        for i, s in enumerate(starts)
+    trend_points = [
+        TrendPoint(start=s.date(), count=c, minutes=m)
+        for s, (c, m) in zip(starts, weekly, strict=True)
     ]
+    return totals, uncategorised, trend_points
 
 
 async def get_annoying_waste(
@@ -149,7 +142,7 @@ async def get_digest_data(
 ) -> DigestData:
     """Everything the digest shows for [start, end); the period before is as long."""
     previous_start = start - (end - start)
-    categories, uncategorised = await get_category_totals(
+    categories, uncategorised, trend = await get_waste_totals(
         session, scope=scope, start=start, end=end, previous_start=previous_start
     )
     steps = await vsm_store.list_steps(session, scope=scope)
@@ -161,8 +154,12 @@ async def get_digest_data(
     moves = await kaizen_store.list_theme_moves(
         session, scope=scope, start=start, end=end, statuses=_MOVES
     )
-    moved = await kaizen_store.list_themes_by_ids(
-        session, workspace_id=scope.workspace_id, theme_ids=sorted({t for t, _ in moves})
+    moved = (
+        await kaizen_store.list_themes_by_ids(
+            session, workspace_id=scope.workspace_id, theme_ids=sorted({t for t, _ in moves})
+        )
+        if moves
+        else {}
     )
     overdue, overdue_count = await kaizen_store.list_overdue_actions(
         session, scope=scope, today=today, limit=OVERDUE_SHOWN
@@ -186,7 +183,7 @@ async def get_digest_data(
         ),
         overdue=overdue,
         overdue_count=overdue_count,
-        trend=await get_trend(session, scope=scope, end=end),
+        trend=trend,
         open_theme_count=await kaizen_store.count_open_themes(session, scope=scope),
     )
 

@@ -666,9 +666,15 @@ async def list_overdue_actions(
         ActionRow.status == ActionStatus.OPEN.value,
         ActionRow.due_date < today,
     )
-    total = int(await session.scalar(select(func.count(ActionRow.id)).where(*where)) or 0)
-    stmt = _select_actions().where(*where).order_by(ActionRow.due_date, ActionRow.id).limit(limit)
-    return [_action(r) for r in (await session.execute(stmt)).all()], total
+    stmt = (
+        select(ActionRow, ThemeRow.number, func.count().over())
+        .outerjoin(ThemeRow, ThemeRow.id == ActionRow.theme_id)
+        .where(*where)
+        .order_by(ActionRow.due_date, ActionRow.id)
+        .limit(limit)
+    )
+    rows = (await session.execute(stmt)).all()
+    return [_action((row, number)) for row, number, _ in rows], int(rows[0][2]) if rows else 0
 
 
 async def list_actions_to_remind(

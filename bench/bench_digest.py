@@ -1,0 +1,194 @@
+"""Digest data and charts over a year of logs: 1 000 000 logs, 500 channels, 52 weeks.
+
+Generates the database with SQLAlchemy Core executemany, then prints: one channel's digest data
+(every query the digest makes) against the same week's category aggregate as one raw SQL query;
+all 500 channels' digest data; and all 500 with their chart images. Targets: one channel under
+50 ms and within 3× the raw query; all channels' data under 10 s; with images under 2 minutes.
+Usage: .venv/bin/python bench/bench_digest.py [--logs N] [--channels N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, insert, text
+
+from bot.domain.digest import build_digest
+from bot.domain.wastes import WasteCategory
+from bot.usecases.digests import render_digest_chart
+from storage.db import Database
+from storage.digest import get_digest_data
+from storage.models import Base, Observation, Step, Workspace
+from storage.workspaces import Scope
+
+END = datetime(2026, 11, 16, 9, tzinfo=UTC)
+WEEKS = 52
+CATEGORIES = [c.value for c in WasteCategory]
+
+
+def raw_aggregate() -> Any:
+    """The digest's waste aggregate (per category: this week, the week before, each of eight
+    weeks) as one hand-written SQL statement."""
+    weeks = ", ".join(
+        f"sum(CASE WHEN created_at >= :w{i} AND created_at < :w{i + 1} THEN 1 ELSE 0 END), "
+        f"sum(CASE WHEN created_at >= :w{i} AND created_at < :w{i + 1} THEN minutes ELSE 0 END)"
+        for i in range(8)
+    )
+    return text(
+        "SELECT category, "
+        "sum(CASE WHEN created_at >= :s THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN created_at >= :s THEN minutes ELSE 0 END), "
+        "sum(CASE WHEN created_at < :s AND created_at >= :p THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN created_at < :s AND created_at >= :p THEN minutes ELSE 0 END), "
+        f"{weeks} FROM observations WHERE workspace_id = :ws AND channel_id = :c "
+        "AND created_at >= :w0 AND created_at < :e GROUP BY category"
+    )
+
+
+def generate(path: Path, logs: int, channels: int) -> float:
+    started = time.perf_counter()
+    engine = create_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    rng = random.Random(7)
+    start = END - timedelta(weeks=WEEKS)
+    span = (END - start).total_seconds()
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Workspace),
+            [{"id": 1, "team_id": "TBENCH", "created_at": start, "reporter_secret": "x"}],
+        )
+        steps = [
+            {
+                "workspace_id": 1,
+                "channel_id": f"C{c:04d}",
+                "state": "current",
+                "name": f"Step {s}",
+                "name_key": f"step {s}",
+                "position": s,
+                "process_minutes": 60 * s,
+                "wait_minutes": 600 * s,
+                "created_at": start,
+                "updated_at": start,
+            }
+            for c in range(channels)
+            for s in range(1, 7)
+        ]
+        conn.execute(insert(Step), steps)
+        batch: list[dict[str, Any]] = []
+        for i in range(logs):
+            channel = i % channels
+            is_wait = rng.random() < 0.3
+            batch.append(
+                {
+                    "workspace_id": 1,
+                    "channel_id": f"C{channel:04d}",
+                    "category": "waiting" if is_wait else rng.choice(CATEGORIES),
+                    "description": "bench",
+                    "minutes": rng.randint(10, 3000),
+                    "is_wait": is_wait,
+                    "step_id": channel * 6 + rng.randint(1, 6) if is_wait else None,
+                    "work_item": "",
+                    "link": "",
+                    "source": "command",
+                    "anonymous": False,
+                    "reporter_key": "k",
+                    "created_at": start + timedelta(seconds=rng.random() * span),
+                }
+            )
+            if len(batch) == 50_000:
+                conn.execute(insert(Observation), batch)
+                batch.clear()
+        if batch:
+            conn.execute(insert(Observation), batch)
+    engine.dispose()
+    return time.perf_counter() - started
+
+
+async def timed_pair(first: Any, second: Any, runs: int) -> tuple[float, float]:
+    """Median milliseconds of ``first()`` and ``second()``, run alternately so that both see
+    the same machine (a shared machine's load moves by the second)."""
+    took: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for make, into in ((first, took[0]), (second, took[1])):
+            started = time.perf_counter()
+            await make()
+            into.append((time.perf_counter() - started) * 1000)
+    return statistics.median(took[0]), statistics.median(took[1])
+
+
+async def measure(path: Path, channels: int) -> None:
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    start = END - timedelta(days=7)
+    one = Scope(1, "C0042")
+
+    async def digest_data(scope: Scope = one) -> Any:
+        async with db.transaction() as session:
+            return await get_digest_data(
+                session, scope=scope, start=start, end=END, today=END.date()
+            )
+
+    statement = raw_aggregate()
+    params: dict[str, Any] = {"ws": 1, "c": one.channel_id, "s": start, "e": END}
+    params["p"] = start - timedelta(days=7)
+    params |= {f"w{i}": END - timedelta(days=7 * (8 - i)) for i in range(9)}
+
+    async def raw() -> Any:
+        async with db.transaction() as session:
+            return (await session.execute(statement, params)).all()
+
+    await digest_data()
+    await raw()
+    data_ms, raw_ms = await timed_pair(digest_data, raw, 40)
+    verdict = "ok" if data_ms < 50 and data_ms <= 3 * raw_ms else "MISSED"
+    print(
+        f"one channel's digest data: {data_ms:.1f} ms (its waste aggregate as one raw SQL "
+        f"query: {raw_ms:.1f} ms, {data_ms / raw_ms:.1f}×) — target < 50 ms and ≤ 3× raw: "
+        f"{verdict}"
+    )
+    scopes = [Scope(1, f"C{c:04d}") for c in range(channels)]
+    started = time.perf_counter()
+    digests = [build_digest(await digest_data(scope)) for scope in scopes]
+    all_s = time.perf_counter() - started
+    print(
+        f"all {channels} channels' digest data: {all_s:.2f} s — target < 10 s: "
+        f"{'ok' if all_s < 10 else 'MISSED'}"
+    )
+    started = time.perf_counter()
+    for scope in scopes:
+        digest = build_digest(await digest_data(scope))
+        render_digest_chart(digest, f"#{scope.channel_id}: waste this week")
+    images_s = time.perf_counter() - started
+    print(
+        f"all {channels} channels' digest data with chart images: {images_s:.1f} s "
+        f"({images_s / channels * 1000:.0f} ms a channel) — target < 120 s: "
+        f"{'ok' if images_s < 120 else 'MISSED'}"
+    )
+    print(f"  (a channel's week holds ~{digests[0].total_count} logs)")
+    await db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--logs", type=int, default=1_000_000)
+    parser.add_argument("--channels", type=int, default=500)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.db"
+        took = generate(path, args.logs, args.channels)
+        print(
+            f"generated {args.logs:,} logs over {args.channels} channels and {WEEKS} weeks "
+            f"in {took:.1f} s ({args.logs / took:,.0f} rows/s)"
+        )
+        asyncio.run(measure(path, args.channels))
+
+
+if __name__ == "__main__":
+    main()
