@@ -5,10 +5,32 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot import ids
-from handlers import flow, home, kaizen, reactions, vsm, wait, waste
+from handlers import (
+    action_items,
+    channel_settings,
+    flow,
+    home,
+    kaizen,
+    reactions,
+    themes,
+    vsm,
+    wait,
+    waste,
+)
 from handlers import help as help_
 
-BUILT = (waste, wait, reactions, vsm, kaizen, home, flow)
+BUILT = (
+    waste,
+    wait,
+    reactions,
+    vsm,
+    kaizen,
+    themes,
+    action_items,
+    channel_settings,
+    home,
+    flow,
+)
 NOT_BUILT_YET = (ids.CMD_RETRO,)
 
 

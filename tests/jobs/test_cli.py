@@ -11,7 +11,7 @@ import pytest
 
 from bot.__main__ import main
 from bot.deps import Deps
-from bot.fake_slack import FakeSlack
+from fake_slack import FakeSlack
 from jobs import cli
 from storage import jobs as runs
 from storage.db import Database

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot import ids
 from bot.deps import Deps
-from bot.fake_slack import FakeSlack
 from bot.usecases.digests import GRACE, run_due_digests
+from fake_slack import FakeSlack
 from storage import jobs as runs
 from storage.db import Database
 from tests.support import harness as harness_support
