@@ -246,3 +246,12 @@ async def test_ten_thousand_logs_in_the_week_stay_within_slack_block_limits(
     assert "10090 waste logs" in shown  # and the 90 waits logged against the steps
     assert "Measured lead time" in shown
     assert "12 overdue action items" in shown and "…and 7 more" in shown
+
+
+async def test_a_workspace_without_a_token_is_skipped(harness: Harness) -> None:
+    await seed_week(harness)
+    harness.deps.settings = harness.deps.settings.model_copy(update={"slack_bot_token": None})
+    harness.clock.set(MONDAY_9_UTC)
+    result = await run_due_digests(harness.deps, harness.clock())
+    assert result.posted == [] and len(result.skipped) == 1
+    assert harness.fake.calls_to("chat.postMessage") == []

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from bot import ids
+from bot.domain.export import build_export_csv
 from bot.usecases.verdicts import run_due_verdicts
+from storage.kaizen import get_export
 from tests.support.harness import Harness
-from tests.support.jobs import add_hypothesis_theme, add_logs, save_schedule
+from tests.support.jobs import add_hypothesis_theme, add_logs, save_schedule, workspace_id
 from tests.support.kaizen import add_stream, add_waits
 
 CHECK = date(2026, 12, 14)
@@ -128,6 +132,17 @@ async def test_nothing_to_measure_is_not_enough_data_and_is_recorded_on_the_them
     assert "*Not enough data*: baseline 24 h → target 4 h → measured –" in shown
     response = await harness.driver.command(ids.CMD_KAIZEN, "show K-1", user="U1", channel="C1")
     assert "Not enough data" in json.dumps(response.json, ensure_ascii=False)
+    harness.fake.add_channel("C1", "team", members=["U1"])
+    await harness.driver.app_home_opened("U1")
+    await harness.deps.drain()
+    home = harness.fake.home("U1")
+    assert home is not None and "hypothesis :grey_question: not enough data" in json.dumps(home)
+    async with harness.deps.db.transaction() as s:
+        export = await get_export(s, workspace_id=await workspace_id(harness.deps))
+    row = next(
+        r for r in csv.DictReader(io.StringIO(build_export_csv(export))) if r["record"] == "theme"
+    )
+    assert (row["hypothesis_verdict"], row["hypothesis_measured"]) == ("not_enough_data", "")
 
 
 @pytest.mark.parametrize("tz", ["Pacific/Auckland", "America/Los_Angeles"])
