@@ -9,10 +9,12 @@ medians.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.digest import (
@@ -28,8 +30,14 @@ from bot.domain.vsm import measure_waits
 from bot.domain.wastes import WasteCategory
 from storage import kaizen as kaizen_store
 from storage import vsm as vsm_store
-from storage import waste as waste_store
-from storage.models import ChannelSettings, Observation, Step, Subscription, Theme
+from storage.models import (
+    ActionItem,
+    ChannelSettings,
+    Observation,
+    Step,
+    Subscription,
+    Theme,
+)
 from storage.workspaces import Scope
 
 TOP_THEMES = 5
@@ -49,11 +57,28 @@ def _in_channel(scope: Scope) -> tuple[Any, ...]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class WasteTotals:
+    categories: list[CategoryTotal]
+    uncategorised: int
+    trend: list[TrendPoint]
+    also: tuple[Any, ...] | None
+    """The values of the ``also`` columns, or None when the channel logged nothing then."""
+
+
 async def get_waste_totals(
-    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime, previous_start: datetime
-) -> tuple[list[CategoryTotal], int, list[TrendPoint]]:
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    previous_start: datetime,
+    also: Sequence[Any] = (),
+) -> WasteTotals:
     """One pass over the channel's logs: per category the logs and minutes in [start, end) and
-    in [previous_start, start), the logs still without a category, and the eight-week trend."""
+    in [previous_start, start), the logs still without a category, and the eight-week trend.
+
+    ``also`` are constant columns (scalar subqueries) read in the same round trip."""
     starts = trend_starts(end)
     minutes = func.coalesce(Observation.minutes, 0)
     current = Observation.created_at >= start
@@ -68,7 +93,7 @@ async def get_waste_totals(
         inside = (Observation.created_at >= low) & (Observation.created_at < high)
         columns += [_sum_if(inside), _sum_if(inside, minutes)]
     rows = await session.execute(
-        select(Observation.category, *columns)
+        select(Observation.category, *also, *columns)
         .where(
             *_in_channel(scope),
             Observation.created_at >= min(previous_start, starts[0]),
@@ -79,7 +104,10 @@ async def get_waste_totals(
     totals: list[CategoryTotal] = []
     uncategorised = 0
     weekly = [[0, 0] for _ in starts]
-    for category, count, lost, count_before, lost_before, *trend in rows.all():
+    found = rows.all()
+    extra = tuple(found[0][1 : 1 + len(also)]) if found else None
+    for category, *values in found:
+        count, lost, count_before, lost_before, *trend = values[len(also) :]
         for week, i in zip(weekly, range(0, len(trend), 2), strict=True):
             week[0] += int(trend[i])
             week[1] += int(trend[i + 1])
@@ -99,58 +127,93 @@ async def get_waste_totals(
         TrendPoint(start=s.date(), count=c, minutes=m)
         for s, (c, m) in zip(starts, weekly, strict=True)
     ]
-    return totals, uncategorised, trend_points
+    return WasteTotals(totals, uncategorised, trend_points, extra)
 
 
-async def get_annoying_waste(
-    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime
-) -> AnnoyingWaste | None:
-    found = (
-        await session.execute(
-            select(
-                Observation.category,
-                Observation.description,
-                Observation.minutes,
-                Observation.link,
-                Step.name,
-            )
-            .outerjoin(Step, Step.id == Observation.step_id)
-            .where(
-                *_in_channel(scope),
-                Observation.created_at >= start,
-                Observation.created_at < end,
-                Observation.minutes > 0,
-            )
-            .order_by(Observation.minutes.desc(), Observation.created_at, Observation.id)
-            .limit(1)
+async def get_waits_and_annoying(
+    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime, waits: bool
+) -> tuple[list[tuple[int, int]], AnnoyingWaste | None]:
+    """In one round trip: (step id, minutes) of every wait logged against a step in the window
+    (when ``waits``), and the single log with the most time lost."""
+    window = (
+        *_in_channel(scope),
+        Observation.created_at >= start,
+        Observation.created_at < end,
+    )
+    top = (
+        select(
+            literal("top").label("kind"),
+            Observation.step_id,
+            Observation.minutes,
+            Observation.category,
+            Observation.description,
+            Observation.link,
+            Step.name,
         )
-    ).first()
-    if found is None:
-        return None
-    category, description, minutes, link, step = found
-    return AnnoyingWaste(
-        category=WasteCategory(category) if category in _CATEGORIES else None,
-        description=description,
-        minutes=int(minutes or 0),
-        link=link,
-        step_name=step,
+        .outerjoin(Step, Step.id == Observation.step_id)
+        .where(*window, Observation.minutes > 0)
+        .order_by(Observation.minutes.desc(), Observation.created_at, Observation.id)
+        .limit(1)
+        .subquery()
     )
+    stmt: Any = select(top)
+    if waits:
+        logged = select(
+            literal("wait"),
+            Observation.step_id,
+            Observation.minutes,
+            null(),
+            null(),
+            null(),
+            null(),
+        ).where(
+            *window,
+            Observation.is_wait.is_(True),
+            Observation.step_id.is_not(None),
+            Observation.minutes > 0,
+        )
+        stmt = union_all(select(top), logged)
+    found: list[tuple[int, int]] = []
+    annoying = None
+    for kind, step_id, minutes, category, description, link, step in (
+        await session.execute(stmt)
+    ).all():
+        if kind == "wait":
+            found.append((int(step_id), int(minutes)))
+            continue
+        annoying = AnnoyingWaste(
+            category=WasteCategory(category) if category in _CATEGORIES else None,
+            description=description or "",
+            minutes=int(minutes or 0),
+            link=link or "",
+            step_name=step,
+        )
+    return found, annoying
 
 
-async def get_digest_data(
-    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime, today: date
-) -> DigestData:
-    """Everything the digest shows for [start, end); the period before is as long."""
-    previous_start = start - (end - start)
-    categories, uncategorised, trend = await get_waste_totals(
-        session, scope=scope, start=start, end=end, previous_start=previous_start
+def _contents(scope: Scope, today: date) -> list[Any]:
+    """How many map steps, themes and overdue open items the channel has, as scalar subqueries:
+    the digest of a channel without a map or a backlog asks nothing more about them."""
+    steps = select(func.count(Step.id)).where(
+        Step.workspace_id == scope.workspace_id,
+        Step.channel_id == scope.channel_id,
+        Step.state == "current",
     )
-    steps = await vsm_store.list_steps(session, scope=scope)
-    waits = (
-        await waste_store.list_waits_by_step(session, scope=scope, start=start, end=end)
-        if steps
-        else []
+    themes = select(func.count(Theme.id)).where(
+        Theme.workspace_id == scope.workspace_id, Theme.channel_id == scope.channel_id
     )
+    overdue = select(func.count(ActionItem.id)).where(
+        ActionItem.workspace_id == scope.workspace_id,
+        ActionItem.channel_id == scope.channel_id,
+        ActionItem.status == "open",
+        ActionItem.due_date < today,
+    )
+    return [steps.scalar_subquery(), themes.scalar_subquery(), overdue.scalar_subquery()]
+
+
+async def _kaizen_part(
+    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime
+) -> dict[str, Any]:
     moves = await kaizen_store.list_theme_moves(
         session, scope=scope, start=start, end=end, statuses=_MOVES
     )
@@ -161,8 +224,50 @@ async def get_digest_data(
         if moves
         else {}
     )
-    overdue, overdue_count = await kaizen_store.list_overdue_actions(
-        session, scope=scope, today=today, limit=OVERDUE_SHOWN
+    return {
+        "top_themes": await kaizen_store.list_themes(session, scope=scope, limit=TOP_THEMES),
+        "moves": [ThemeMove(moved[t], status) for t, status in moves if t in moved],
+        "verdicts": await kaizen_store.list_judged_themes(
+            session,
+            scope=scope,
+            first_day=start.date(),
+            last_day=(end - timedelta(microseconds=1)).date(),
+        ),
+        "open_theme_count": await kaizen_store.count_open_themes(session, scope=scope),
+    }
+
+
+async def get_digest_data(
+    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime, today: date
+) -> DigestData:
+    """Everything the digest shows for [start, end); the period before is as long."""
+    previous_start = start - (end - start)
+    contents = _contents(scope, today)
+    totals = await get_waste_totals(
+        session,
+        scope=scope,
+        start=start,
+        end=end,
+        previous_start=previous_start,
+        also=contents,
+    )
+    categories, uncategorised, trend = totals.categories, totals.uncategorised, totals.trend
+    counts = totals.also or (await session.execute(select(*contents))).one()
+    step_count, theme_count, overdue_count = (int(n or 0) for n in counts)
+    steps = await vsm_store.list_steps(session, scope=scope) if step_count else []
+    logged = uncategorised or any(c.minutes for c in categories)
+    waits, annoying = (
+        await get_waits_and_annoying(session, scope=scope, start=start, end=end, waits=bool(steps))
+        if logged
+        else ([], None)
+    )
+    kaizen = await _kaizen_part(session, scope=scope, start=start, end=end) if theme_count else {}
+    overdue, overdue_count = (
+        await kaizen_store.list_overdue_actions(
+            session, scope=scope, today=today, limit=OVERDUE_SHOWN
+        )
+        if overdue_count
+        else ([], 0)
     )
     return DigestData(
         channel_id=scope.channel_id,
@@ -170,21 +275,13 @@ async def get_digest_data(
         end=end,
         categories=categories,
         uncategorised=uncategorised,
-        annoying=await get_annoying_waste(session, scope=scope, start=start, end=end),
+        annoying=annoying,
         steps=steps,
         waits=measure_waits(waits),
-        top_themes=await kaizen_store.list_themes(session, scope=scope, limit=TOP_THEMES),
-        moves=[ThemeMove(moved[t], status) for t, status in moves if t in moved],
-        verdicts=await kaizen_store.list_judged_themes(
-            session,
-            scope=scope,
-            first_day=start.date(),
-            last_day=(end - timedelta(microseconds=1)).date(),
-        ),
         overdue=overdue,
         overdue_count=overdue_count,
         trend=trend,
-        open_theme_count=await kaizen_store.count_open_themes(session, scope=scope),
+        **kaizen,
     )
 
 
