@@ -285,14 +285,21 @@ async def get_digest_data(
     )
 
 
-async def list_known_channels(session: AsyncSession) -> list[Scope]:
-    """Every channel with settings, a map, a theme, a subscriber or a log, in any workspace."""
+async def list_known_channels(
+    session: AsyncSession, *, logged_since: datetime | None = None
+) -> list[Scope]:
+    """Every channel with settings, a map, a theme, a subscriber or a log (since
+    ``logged_since``, when given: the index on the log time keeps this cheap), in any
+    workspace."""
+    logs = select(Observation.workspace_id, Observation.channel_id)
+    if logged_since is not None:
+        logs = logs.where(Observation.created_at >= logged_since)
     sources: list[Any] = [
         select(ChannelSettings.workspace_id, ChannelSettings.channel_id),
         select(Step.workspace_id, Step.channel_id),
         select(Theme.workspace_id, Theme.channel_id),
         select(Subscription.workspace_id, Subscription.channel_id),
-        select(Observation.workspace_id, Observation.channel_id).distinct(),
+        logs.distinct(),
     ]
     union = sources[0].union(*sources[1:]).subquery()
     rows = await session.execute(select(union).order_by(*union.c))

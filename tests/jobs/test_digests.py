@@ -255,3 +255,10 @@ async def test_a_workspace_without_a_token_is_skipped(harness: Harness) -> None:
     result = await run_due_digests(harness.deps, harness.clock())
     assert result.posted == [] and len(result.skipped) == 1
     assert harness.fake.calls_to("chat.postMessage") == []
+
+
+async def test_a_channel_silent_for_nine_weeks_gets_no_digest(harness: Harness) -> None:
+    long_ago = MONDAY_9_UTC - timedelta(weeks=10)
+    await add_logs(harness.deps, channel="C3", count=3, start=long_ago, end=long_ago + timedelta(1))
+    harness.clock.set(MONDAY_9_UTC)
+    assert (await run_due_digests(harness.deps, harness.clock())).posted == []

@@ -13,7 +13,7 @@ LA_MONDAY_9 = WeeklySchedule(0, "09:00", "America/Los_Angeles")
 
 
 def test_monday_9_in_los_angeles_is_17_utc_in_summer_time_and_17_after_the_change() -> None:
-    # 2026-11-01 03:00 UTC… clocks in Los Angeles went back on Sunday 1 November 2026.
+    # Clocks in Los Angeles go back from UTC-7 to UTC-8 on Sunday 1 November 2026.
     before = LA_MONDAY_9.latest_due(datetime(2026, 10, 27, 0, 0, tzinfo=UTC))
     after = LA_MONDAY_9.latest_due(datetime(2026, 11, 3, 0, 0, tzinfo=UTC))
     assert before == datetime(2026, 10, 26, 16, 0, tzinfo=UTC)  # PDT, UTC-7
