@@ -22,13 +22,15 @@ from bot.domain.kaizen import Theme, as_observation
 from bot.domain.schedule import zone
 from bot.usecases.claims import claim, finish
 from bot.usecases.clients import client_for_workspace
+from bot.usecases.themes import refresh_theme_message
+from bot.usecases.work import Origin
 from bot.views.digest import build_verdict_message
 from storage import jobs as runs
 from storage.channels import get_channel_config
 from storage.kaizen import list_due_hypotheses, set_verdict
 from storage.vsm import list_steps
 from storage.waste import list_observations
-from storage.workspaces import Scope
+from storage.workspaces import Scope, get_workspace_origin
 
 logger = logging.getLogger(__name__)
 
@@ -123,5 +125,10 @@ async def _judge(
             now=deps.now(),
         )
     await finish(deps, JOB_VERDICT, key, runs.DONE, f"{theme.ref}: {hyp.verdict.value}")
+    async with deps.db.transaction() as session:
+        origin = await get_workspace_origin(session, workspace_id=scope.workspace_id)
+    if origin is not None:
+        # The theme's own message shows the verdict under its hypothesis from now on.
+        await refresh_theme_message(client, deps, Origin(*origin), theme.id)
     result.judged.append(f"{theme.ref}: {hyp.verdict.value}")
     logger.info("verdict.posted", extra={"channel": scope.channel_id, "theme": theme.ref})
