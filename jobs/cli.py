@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, date, datetime, time
-from typing import Any
 
+from bot.cli import CommandError, Subcommand, database_for, settings_for_command
 from bot.deps import Deps
 from bot.domain.errors import KaizenError
 from bot.settings import Settings
@@ -27,9 +27,6 @@ from bot.usecases.reminders import run_due_reminders
 from bot.views.digest import message_as_text
 from jobs.scheduler import PERIODIC_JOBS, find_job, run_job
 from storage import jobs as runs
-from storage.db import Database
-
-COMMANDS = ("jobs", "digest")
 
 
 def _day(text: str) -> date:
@@ -39,33 +36,61 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"“{text}” is not a date like 2026-11-20") from None
 
 
-def add_commands(sub: Any) -> None:
-    """Register ``jobs`` and ``digest`` on the ``kaizen-bot`` sub-command parser."""
-    jobs = sub.add_parser("jobs", help="the scheduled jobs: list them, or run one now")
-    actions = jobs.add_subparsers(dest="jobs_command", required=True)
+def _jobs_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="jobs_command", required=True)
     actions.add_parser("list", help="each schedule, its next run and last result")
     run = actions.add_parser("run", help="run one job now")
     run.add_argument("name", choices=[job.name for job in PERIODIC_JOBS])
     run.add_argument("--date", type=_day, default=None, help="run as of this day (YYYY-MM-DD)")
-    digest = sub.add_parser("digest", help="build and post (or only print) a channel's digest")
-    digest.add_argument("--channel", required=True, help="the channel id (C…)")
-    digest.add_argument("--week", default=None, help="the ISO week, like 2026-W47 (default: last)")
-    digest.add_argument("--dry-run", action="store_true", help="print it; post and claim nothing")
+
+
+def _digest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--channel", required=True, help="the channel id (C…)")
+    parser.add_argument("--week", default=None, help="the ISO week, like 2026-W47 (default: last)")
+    parser.add_argument("--dry-run", action="store_true", help="print it; post and claim nothing")
 
 
 async def run_command(args: argparse.Namespace, settings: Settings) -> int:
-    deps = Deps(settings=settings, db=Database(settings.database_url))
+    deps = Deps(settings=settings, db=database_for(settings, create=False))
     try:
-        if args.command == "digest":
+        if getattr(args, "jobs_command", None) is None:
             return await _digest(deps, args.channel, args.week, dry_run=args.dry_run)
         if args.jobs_command == "list":
             return await _list(deps)
         return await _run(deps, args.name, args.date)
     except KaizenError as error:
-        print(f"kaizen-bot: {error.message}", file=sys.stderr)
-        return 2
+        raise CommandError(error.message) from None
     finally:
         await deps.close()
+
+
+async def _from_environment(args: argparse.Namespace) -> int:
+    return await run_command(args, settings_for_command())
+
+
+DIGEST = Subcommand(
+    name="digest",
+    summary="post one channel's weekly digest now, or only print it",
+    description=(
+        "Build the weekly digest of a channel (its workspace is found from the channel) for an "
+        "ISO week, by default the latest one due, and post it under the scheduler's own claim: "
+        "a digest already posted for that week is not posted again. With --dry-run it is only "
+        "printed; nothing is posted or claimed."
+    ),
+    run=_from_environment,
+    arguments=_digest_arguments,
+)
+
+JOBS = Subcommand(
+    name="jobs",
+    summary="the scheduled jobs: list them, or run one now",
+    description=(
+        "list: each periodic job with its last result, and each channel's digest schedule with "
+        "its next run. run NAME [--date D]: run one job now, as at noon UTC on D if given."
+    ),
+    run=_from_environment,
+    arguments=_jobs_arguments,
+)
 
 
 async def _list(deps: Deps) -> int:
@@ -80,7 +105,7 @@ async def _list(deps: Deps) -> int:
             + (f": {found.detail}" if found.detail else "")
             + ")"
             if found
-            else "never run"
+            else ("never run" if job.records else "not recorded")
         )
         minutes = int(job.every.total_seconds() // 60)
         print(f"  {job.name:<10} every {minutes} min — last: {result}")

@@ -22,6 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.deps import Deps
 from bot.usecases.digests import JOB_DIGEST, run_due_digests
 from bot.usecases.reminders import JOB_REMINDER, run_due_reminders
+from bot.usecases.theme_posts import retry_unposted_theme_messages
 from bot.usecases.verdicts import JOB_VERDICT, run_due_verdicts
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("digests", run_due_digests, timedelta(minutes=1), JOB_DIGEST),
     PeriodicJob("reminders", run_due_reminders, timedelta(minutes=5), JOB_REMINDER),
     PeriodicJob("verdicts", run_due_verdicts, timedelta(minutes=5), JOB_VERDICT),
+    PeriodicJob("theme_posts", retry_unposted_theme_messages, timedelta(minutes=5)),
 )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import main
+from bot.__main__ import build_parser, main
 from bot.deps import Deps
 from fake_slack import FakeSlack
 from jobs import cli
@@ -24,9 +24,7 @@ NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    cli.add_commands(parser.add_subparsers(dest="command", required=True))
-    return parser.parse_args(argv)
+    return build_parser().parse_args(argv)
 
 
 @pytest.fixture
