@@ -51,6 +51,8 @@ COLUMNS = (
     "hypothesis_baseline",
     "hypothesis_target",
     "hypothesis_check_date",
+    "hypothesis_verdict",
+    "hypothesis_measured",
 )
 FORMATS = ("csv", "json")
 
@@ -114,6 +116,8 @@ def export_rows(export: KaizenExport, names: Names | None = None) -> dict[str, l
                 "hypothesis_baseline": hyp.baseline if hyp else None,
                 "hypothesis_target": hyp.target if hyp else None,
                 "hypothesis_check_date": _iso(hyp.check_date) if hyp else None,
+                "hypothesis_verdict": hyp.verdict.value if hyp and hyp.verdict else None,
+                "hypothesis_measured": hyp.measured if hyp else None,
             }
         )
     votes = [

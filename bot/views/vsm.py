@@ -404,7 +404,8 @@ def map_summary(steps: Sequence[Step], *, title: str, state: MapState, notes: Ma
     metrics = compute_metrics(chain)
     count = len(chain)
     measured = notes.measured or {}
-    lines = [f"*{escape(title)} — {STATE_LABELS[state].lower()}*, {count} steps"]
+    noun = "step" if count == 1 else "steps"
+    lines = [f"*{escape(title)} — {STATE_LABELS[state].lower()}*, {count} {noun}"]
     lines += _metric_lines(metrics)
     days = (notes.window[1] - notes.window[0]).days if notes.window else 0
     seen = [(s, measured[s.id]) for s in chain if s.id is not None and s.id in measured]

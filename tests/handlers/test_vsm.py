@@ -312,7 +312,7 @@ async def test_future_and_compare_draw_their_images(harness: Harness) -> None:
     await seed(harness, ["Build fast"], state=MapState.FUTURE)
     _, future = await show(harness, "future")
     assert future.filename == "value-stream-future.png"
-    assert "future state*, 1 steps" in future.initial_comment
+    assert "future state*, 1 step" in future.initial_comment
     png_size(future.content)
     _, compared = await show(harness, "compare")
     assert compared.filename == "value-stream-compare.png"
