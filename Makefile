@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The README's pictures: the demo's maps, drawn by the real app, copied to docs/images/.
-IMAGES := value-stream-current.png value-stream-future.png value-stream-compare.png
+# The README's pictures: the demo's maps and digest chart, drawn by the real app.
+IMAGES := value-stream-current.png value-stream-future.png value-stream-compare.png flow-digest.png
 images: $(STAMP)
 	rm -rf .images-demo
 	$(BIN)/kaizen-bot demo --out .images-demo > /dev/null

@@ -15,6 +15,7 @@ def test_every_image_the_readme_shows_exists_and_make_images_redraws_it() -> Non
         "value-stream-current.png",
         "value-stream-future.png",
         "value-stream-compare.png",
+        "flow-digest.png",
     }
     makefile = (ROOT / "Makefile").read_text()
     [images] = re.findall(r"^IMAGES := (.+)$", makefile, flags=re.MULTILINE)
