@@ -137,6 +137,19 @@ async def delete_reaction_observation(
     )
 
 
+async def _own_observation(
+    session: AsyncSession, workspace_id: int, observation_id: int, reporter_key: str
+) -> Observation | None:
+    """The log, if it is this reporter's: nobody else may change it."""
+    return await session.scalar(
+        select(Observation).where(
+            Observation.workspace_id == workspace_id,
+            Observation.id == observation_id,
+            Observation.reporter_key == reporter_key,
+        )
+    )
+
+
 async def set_category(
     session: AsyncSession,
     *,
@@ -145,13 +158,7 @@ async def set_category(
     reporter_key: str,
     category: str,
 ) -> LoggedWaste | None:
-    row = await session.scalar(
-        select(Observation).where(
-            Observation.workspace_id == workspace_id,
-            Observation.id == observation_id,
-            Observation.reporter_key == reporter_key,
-        )
-    )
+    row = await _own_observation(session, workspace_id, observation_id, reporter_key)
     if row is None:
         return None
     row.category = category
@@ -168,13 +175,7 @@ async def set_step(
     step_id: int | None,
 ) -> LoggedWaste | None:
     """Put the reporter's log at a step of its own channel's current map (None: no step)."""
-    row = await session.scalar(
-        select(Observation).where(
-            Observation.workspace_id == workspace_id,
-            Observation.id == observation_id,
-            Observation.reporter_key == reporter_key,
-        )
-    )
+    row = await _own_observation(session, workspace_id, observation_id, reporter_key)
     if row is None:
         return None
     if step_id is not None:
