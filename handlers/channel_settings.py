@@ -45,7 +45,7 @@ async def submit_settings(
         deps,
         user=sub.user.id,
         channel=channel,
-        message=build_settings_saved(config),
+        message=build_settings_saved(config, now=deps.now()),
         response_url=None,
         name="kaizen.settings_saved",
     )

@@ -15,7 +15,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import NotAllowed, NotFound
-from bot.domain.hypotheses import Hypothesis, Metric
+from bot.domain.hypotheses import Hypothesis, Metric, Verdict
 from bot.domain.kaizen import (
     ActionItem,
     ActionStatus,
@@ -80,6 +80,8 @@ def _hypothesis(row: ThemeRow) -> Hypothesis | None:
         step_id=row.hyp_step_id,
         category=WasteCategory(row.hyp_category) if row.hyp_category else None,
         change=row.hyp_change,
+        verdict=Verdict(row.hyp_verdict) if row.hyp_verdict else None,
+        measured=row.hyp_measured,
     )
 
 
@@ -605,3 +607,149 @@ async def list_unposted_themes(
         .limit(limit)
     )
     return [(int(r[3]), _theme(r[:3])) for r in (await session.execute(stmt)).all()]
+
+
+# -- for the digest and the scheduled jobs ----------------------------------------------------
+
+
+async def list_themes_by_ids(
+    session: AsyncSession, *, workspace_id: int, theme_ids: Sequence[int]
+) -> dict[int, Theme]:
+    if not theme_ids:
+        return {}
+    stmt = _select_themes().where(
+        ThemeRow.workspace_id == workspace_id, ThemeRow.id.in_(list(theme_ids))
+    )
+    return {t.id: t for t in (_theme(r) for r in (await session.execute(stmt)).all())}
+
+
+async def list_theme_moves(
+    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime, statuses: Sequence[str]
+) -> list[tuple[int, str]]:
+    """(theme id, new status) of the channel's themes moved to ``statuses`` in [start, end)."""
+    rows = await session.execute(
+        select(EventRow.theme_id, EventRow.to_status)
+        .join(ThemeRow, ThemeRow.id == EventRow.theme_id)
+        .where(
+            EventRow.workspace_id == scope.workspace_id,
+            ThemeRow.workspace_id == scope.workspace_id,
+            ThemeRow.channel_id == scope.channel_id,
+            EventRow.to_status.in_(list(statuses)),
+            EventRow.at >= start,
+            EventRow.at < end,
+        )
+        .order_by(EventRow.at, EventRow.id)
+    )
+    return [(theme_id, status) for theme_id, status in rows.all()]
+
+
+async def list_judged_themes(
+    session: AsyncSession, *, scope: Scope, first_day: date, last_day: date
+) -> list[Theme]:
+    """The channel's themes whose hypothesis was judged with a check date in the days given."""
+    stmt = _select_themes().where(
+        ThemeRow.workspace_id == scope.workspace_id,
+        ThemeRow.channel_id == scope.channel_id,
+        ThemeRow.hyp_verdict.is_not(None),
+        ThemeRow.hyp_check_date >= first_day,
+        ThemeRow.hyp_check_date <= last_day,
+    )
+    return [_theme(r) for r in (await session.execute(stmt.order_by(ThemeRow.number))).all()]
+
+
+async def list_due_hypotheses(
+    session: AsyncSession, *, on_or_before: date, limit: int = 500
+) -> list[tuple[int, Theme]]:
+    """(workspace id, theme) of every unjudged hypothesis checked on or before the day given."""
+    stmt = (
+        _select_themes()
+        .where(
+            ThemeRow.hyp_metric.is_not(None),
+            ThemeRow.hyp_verdict.is_(None),
+            ThemeRow.hyp_check_date <= on_or_before,
+        )
+        .order_by(ThemeRow.hyp_check_date, ThemeRow.id)
+        .limit(limit)
+    )
+    found = (await session.execute(stmt)).all()
+    return [(r[0].workspace_id, _theme(r)) for r in found]
+
+
+async def set_verdict(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    theme_id: int,
+    verdict: str,
+    measured: float | None,
+    now: datetime,
+) -> None:
+    await session.execute(
+        update(ThemeRow)
+        .where(ThemeRow.workspace_id == workspace_id, ThemeRow.id == theme_id)
+        .values(hyp_verdict=verdict, hyp_measured=measured, updated_at=now)
+    )
+
+
+async def count_open_themes(session: AsyncSession, *, scope: Scope) -> int:
+    count = await session.scalar(
+        select(func.count(ThemeRow.id)).where(
+            ThemeRow.workspace_id == scope.workspace_id,
+            ThemeRow.channel_id == scope.channel_id,
+            ThemeRow.status.in_(_OPEN),
+        )
+    )
+    return int(count or 0)
+
+
+async def list_overdue_actions(
+    session: AsyncSession, *, scope: Scope, today: date, limit: int = 5
+) -> tuple[list[ActionItem], int]:
+    """The channel's open items due before ``today`` (oldest first, up to ``limit``); how many."""
+    where = (
+        ActionRow.workspace_id == scope.workspace_id,
+        ActionRow.channel_id == scope.channel_id,
+        ActionRow.status == ActionStatus.OPEN.value,
+        ActionRow.due_date < today,
+    )
+    stmt = (
+        select(ActionRow, ThemeRow.number, func.count().over())
+        .outerjoin(ThemeRow, ThemeRow.id == ActionRow.theme_id)
+        .where(*where)
+        .order_by(ActionRow.due_date, ActionRow.id)
+        .limit(limit)
+    )
+    rows = (await session.execute(stmt)).all()
+    return [_action((row, number)) for row, number, _ in rows], int(rows[0][2]) if rows else 0
+
+
+async def list_actions_to_remind(
+    session: AsyncSession, *, due_by: date, limit: int = 2000
+) -> list[tuple[int, ActionItem]]:
+    """(workspace id, item) of open items due on or before ``due_by`` not yet reminded that day.
+
+    ``due_by`` is the latest local date anywhere (UTC + 14 h); each owner's own date is checked
+    by the caller.
+    """
+    stmt = (
+        _select_actions()
+        .where(
+            ActionRow.status == ActionStatus.OPEN.value,
+            ActionRow.due_date <= due_by,
+            (ActionRow.last_reminded_on.is_(None)) | (ActionRow.last_reminded_on < due_by),
+        )
+        .order_by(ActionRow.workspace_id, ActionRow.owner_id, ActionRow.due_date, ActionRow.id)
+        .limit(limit)
+    )
+    found = (await session.execute(stmt)).all()
+    return [(r[0].workspace_id, _action(r)) for r in found]
+
+
+async def mark_reminded(
+    session: AsyncSession, *, workspace_id: int, item_ids: Sequence[int], on: date
+) -> None:
+    await session.execute(
+        update(ActionRow)
+        .where(ActionRow.workspace_id == workspace_id, ActionRow.id.in_(list(item_ids)))
+        .values(last_reminded_on=on)
+    )

@@ -126,6 +126,21 @@ class Observation:
     is_wait: bool
 
 
+class Verdict(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    NOT_ENOUGH_DATA = "not_enough_data"
+
+
+VERDICT_LABELS: Mapping[Verdict, str] = MappingProxyType(
+    {
+        Verdict.MET: "met",
+        Verdict.NOT_MET: "not met",
+        Verdict.NOT_ENOUGH_DATA: "not enough data",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Hypothesis:
     metric: Metric
@@ -136,6 +151,9 @@ class Hypothesis:
     step_id: int | None = None
     category: WasteCategory | None = None
     change: str = ""
+    verdict: Verdict | None = None
+    """Set on the check date, when the metric was measured again."""
+    measured: float | None = None
 
 
 def measurement_window(end: datetime) -> tuple[datetime, datetime]:
@@ -256,12 +274,6 @@ def validate_hypothesis(
         else:
             message = f"{label} should go up: pick a target above the baseline {shown}."
         raise InvalidInput(message, field="target")
-
-
-class Verdict(StrEnum):
-    MET = "met"
-    NOT_MET = "not_met"
-    NOT_ENOUGH_DATA = "not_enough_data"
 
 
 def judge(hypothesis: Hypothesis, measured: float | None) -> Verdict:
