@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 
 from .records import (
+    CREATED,
+    FakeChannel,
     Json,
     SlackError,
     check_message_content,
@@ -107,6 +109,38 @@ class ChatApi(Workspace):
             "has_more": bool(meta["next_cursor"]),
             "pin_count": 0,
             "response_metadata": meta,
+        }
+
+    def _conversations_info(self, args: Json) -> Json:
+        channel_id = self._channel_id_or_none(args.get("channel"))
+        channel = self._channels.get(channel_id or "")
+        if channel is None or (channel.is_private and not channel.is_member):
+            raise SlackError("channel_not_found")
+        return {"channel": self._channel_json(channel)}
+
+    def _channel_json(self, channel: FakeChannel) -> Json:
+        if channel.is_im:
+            other = next((m for m in channel.members or [] if m != self.bot_user_id), "")
+            return {"id": channel.id, "is_im": True, "user": other, "created": CREATED}
+        return {
+            "id": channel.id,
+            "name": channel.name,
+            "name_normalized": channel.name,
+            "is_channel": not channel.is_private,
+            "is_group": False,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": channel.is_private,
+            "is_archived": False,
+            "is_general": False,
+            "is_member": channel.is_member,
+            "is_ext_shared": False,
+            "is_org_shared": False,
+            "is_shared": False,
+            "context_team_id": self.team_id,
+            "created": CREATED,
+            "creator": "",
+            "num_members": len(self._members(channel)),
         }
 
     def _users_conversations(self, args: Json) -> Json:

@@ -228,6 +228,22 @@ async def test_users_info_answers_registered_users_only(
     assert raised.value.response["error"] == "user_not_found"
 
 
+async def test_conversations_info_answers_registered_channels_only(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    slack.add_channel("C1", "kaizen")
+    channel = (await client.conversations_info(channel="C1"))["channel"]
+    assert (channel["id"], channel["name"], channel["is_private"], channel["is_member"]) == (
+        "C1",
+        "kaizen",
+        False,
+        True,
+    )
+    with pytest.raises(SlackApiError) as raised:
+        await client.conversations_info(channel="C404")
+    assert raised.value.response["error"] == "channel_not_found"
+
+
 async def test_posting_where_the_bot_is_not_a_member_fails_like_slack(
     slack: FakeSlack, client: AsyncWebClient
 ) -> None:

@@ -138,6 +138,8 @@ async def test_a_channel_the_bot_left_is_recorded_and_posted_when_it_is_back(
 
 async def test_a_rate_limited_post_is_retried_by_the_client(harness: Harness) -> None:
     await seed_week(harness)
+    # A 429 means nothing was posted, so the client waits and sends it again. (A 5xx is not
+    # retried for a post, which may have arrived: the run fails and a later tick posts it.)
     harness.fake.rate_limit_next("chat.postMessage", retry_after=0)
     harness.clock.set(MONDAY_9_UTC)
     result = await run_due_digests(harness.deps, harness.clock())
