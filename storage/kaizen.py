@@ -34,6 +34,7 @@ from bot.domain.themes import (
     format_theme_ref,
     next_status,
 )
+from bot.domain.votes import over_vote_limit
 from bot.domain.wastes import WasteCategory
 from storage import waste as waste_store
 from storage.models import ActionItem as ActionRow
@@ -41,7 +42,7 @@ from storage.models import Step, Subscription, Workspace
 from storage.models import Theme as ThemeRow
 from storage.models import ThemeEvent as EventRow
 from storage.models import Vote as VoteRow
-from storage.sql import insert_ignoring_conflict
+from storage.sql import insert_ignoring_conflict, rows_changed
 from storage.workspaces import Scope
 
 _OPEN = [s.value for s in OPEN_STATUSES]
@@ -176,7 +177,7 @@ async def get_theme(session: AsyncSession, *, scope: Scope, number: int) -> Them
     )
 
 
-async def find_theme(session: AsyncSession, *, scope: Scope, number: int) -> Theme:
+async def require_theme(session: AsyncSession, *, scope: Scope, number: int) -> Theme:
     """Like ``get_theme``, but NotFound saying why for a number that is not this channel's."""
     theme = await get_theme(session, scope=scope, number=number)
     if theme is not None:
@@ -278,7 +279,7 @@ async def change_theme_status(
     The UPDATE only applies to the version that was read, so of two people pressing "done" at
     the same moment exactly one moves the theme; the other is told it changed under them.
     """
-    theme = await find_theme(session, scope=scope, number=number)
+    theme = await require_theme(session, scope=scope, number=number)
     target = next_status(theme.status, action, number)
     result = await session.execute(
         update(ThemeRow)
@@ -289,7 +290,7 @@ async def change_theme_status(
         )
         .values(status=target.value, version=ThemeRow.version + 1, updated_at=now)
     )
-    if getattr(result, "rowcount", 0) != 1:
+    if rows_changed(result) != 1:
         raise NotAllowed(f"Someone changed {theme.ref} at the same moment; look at it again.")
     session.add(
         EventRow(
@@ -369,9 +370,12 @@ async def add_vote(
     )
     if new_id is None:
         return VoteOutcome.ALREADY_COUNTED
-    if limit is not None and await count_open_votes(session, scope=scope, user_id=user_id) > limit:
-        await session.execute(delete(VoteRow).where(VoteRow.id == new_id))
-        return VoteOutcome.OVER_LIMIT
+    if limit is not None:
+        # Counted with the new vote in, so two votes racing cannot both slip under the limit.
+        others = await count_open_votes(session, scope=scope, user_id=user_id) - 1
+        if over_vote_limit(others, limit):
+            await session.execute(delete(VoteRow).where(VoteRow.id == new_id))
+            return VoteOutcome.OVER_LIMIT
     return VoteOutcome.COUNTED
 
 
@@ -386,7 +390,7 @@ async def remove_vote(
             VoteRow.user_id == user_id,
         )
     )
-    return bool(getattr(result, "rowcount", 0))
+    return rows_changed(result) > 0
 
 
 async def list_voters(session: AsyncSession, *, workspace_id: int, theme_id: int) -> list[str]:
@@ -475,7 +479,7 @@ async def complete_action_item(
         .where(*where, ActionRow.status == ActionStatus.OPEN.value)
         .values(status=ActionStatus.DONE.value, done_at=now)
     )
-    changed = bool(getattr(result, "rowcount", 0))
+    changed = rows_changed(result) > 0
     found = (await session.execute(_select_actions().where(*where))).first()
     return (_action(found), changed) if found else None
 
@@ -547,7 +551,7 @@ async def remove_subscription(session: AsyncSession, *, scope: Scope, user_id: s
             Subscription.user_id == user_id,
         )
     )
-    return bool(getattr(result, "rowcount", 0))
+    return rows_changed(result) > 0
 
 
 # -- export -----------------------------------------------------------------------------------

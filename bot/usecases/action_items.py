@@ -90,9 +90,12 @@ async def complete_action_item(
     if item_id is not None:
         async with workspace_transaction(deps, origin) as work:
             done = await store.complete_action_item(
-                work.session, workspace_id=work.workspace_id, item_id=item_id,
-                channel_id=_item_channel(channel), now=deps.now(),
-            )  # fmt: skip
+                work.session,
+                workspace_id=work.workspace_id,
+                item_id=item_id,
+                channel_id=_item_channel(channel),
+                now=deps.now(),
+            )
     refresh_home(client, deps, origin, user, done[0].owner_id if done else "")
     if done is None:
         return
