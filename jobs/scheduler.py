@@ -65,9 +65,6 @@ def start_scheduler(
 ) -> AsyncIOScheduler:
     """Start the ticks on the running loop; the first comes ``first_run_in`` seconds after start
     (catching up what came due while the bot was down)."""
-    # APScheduler says "Added job …" and "Scheduler started" at INFO; the start-up line that
-    # names the jobs is the app's own.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
     first = datetime.now(UTC) + timedelta(seconds=first_run_in)
     for job in jobs:
