@@ -53,6 +53,7 @@ async def measure_theme(deps: Deps, scope: Scope, theme: Theme, check_at: dateti
     hyp = theme.hypothesis
     assert hyp is not None
     start, end = measurement_window(check_at)
+    # The same totals, added up in SQL, as the baseline was measured with.
     async with deps.db.transaction() as session:
         steps = await list_steps(session, scope=scope)
         totals = await get_logged_totals(
