@@ -6,17 +6,21 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.views.common import clip, escape
 from bot.views.help import build_help
 from handlers.payloads import Command
 
 HELP_WORDS = {"help", "?", "-h", "--help"}
+MAX_WORD_SHOWN = 40
+"""An unknown word is echoed back this long at most (a pasted page is not)."""
 
 
 def unknown_subcommand(cmd: Command) -> str | None:
     """The problem line for an unknown subcommand, or None when help was asked for."""
     if cmd.subcommand in HELP_WORDS:
         return None
-    return f"I don't know `{cmd.command} {cmd.subcommand}`."
+    word = clip(cmd.subcommand, MAX_WORD_SHOWN).replace("`", "'")
+    return f"I don't know `{cmd.command} {escape(word)}`."
 
 
 def register_placeholder(app: AsyncApp, command: str) -> None:

@@ -14,9 +14,10 @@ from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidInput, KaizenError
 from bot.domain.observations import NewWaste, Source
 from bot.domain.wastes import WasteCategory, clean_description, parse_quick_wait
+from bot.usecases.notify import bot_in_channel
 from bot.usecases.waste import log_waste
 from bot.usecases.work import Origin, workspace_transaction
-from bot.views.common import build_ephemeral, build_error
+from bot.views.common import build_ephemeral, build_error, with_invite_note
 from bot.views.help import build_help
 from bot.views.waste import MAX_WORK_ITEM, build_wait_modal, build_waste_confirmation
 from handlers.edge import ack_form, confirm
@@ -51,10 +52,12 @@ async def wait_command(
             trigger_id=cmd.trigger_id, view=build_wait_modal(metadata=meta.dump(), steps=steps)
         )
     else:
-        await ack(**await _quick_wait(deps, origin, cmd))
+        await ack(**await _quick_wait(client, deps, origin, cmd))
 
 
-async def _quick_wait(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any]:
+async def _quick_wait(
+    client: AsyncWebClient, deps: Deps, origin: Origin, cmd: Command
+) -> dict[str, Any]:
     try:
         quick = parse_quick_wait(cmd.text)
     except KaizenError as error:
@@ -64,7 +67,10 @@ async def _quick_wait(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any
     )
     if waste is None:
         return build_ephemeral("That wait is logged already.")
-    return build_waste_confirmation(waste)
+    confirmation = build_waste_confirmation(waste)
+    if await bot_in_channel(client, cmd.channel_id) is False:
+        return with_invite_note(confirmation, cmd.channel_id)
+    return confirmation
 
 
 def _read_wait_form(sub: ViewSubmission) -> NewWaste:

@@ -88,3 +88,20 @@ async def user_tz_offset(client: AsyncWebClient, user: str) -> int:
     except (SlackApiError, TimeoutError):
         return 0
     return int((found.get("user") or {}).get("tz_offset") or 0)
+
+
+async def bot_in_channel(client: AsyncWebClient, channel: str) -> bool | None:
+    """Whether the bot is in ``channel`` (a DM counts); None when Slack does not say in time.
+
+    Asked before a reply, within its budget: a slow Slack costs the hint, never the reply.
+    """
+    if channel.startswith("D"):
+        return True
+    try:
+        async with asyncio.timeout(BEFORE_ACK_BUDGET):
+            found = await client.conversations_info(channel=channel)
+    except SlackApiError as exc:
+        return False if exc.response.get("error") in NOT_A_MEMBER else None
+    except TimeoutError:
+        return None
+    return bool((found.get("channel") or {}).get("is_member"))
