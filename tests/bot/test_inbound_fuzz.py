@@ -10,7 +10,7 @@ import json
 import logging
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -20,6 +20,8 @@ from sqlalchemy import text
 from fake_slack import sign
 from tests.support.harness import SIGNING_SECRET, TEAM, Harness
 
+RESPONSE_URL = "http://fake-slack.invalid/response/fuzz"
+"""Replaced by the fake's own response URL when sent, so that replies reach the fake."""
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
@@ -45,7 +47,7 @@ def block_action() -> dict[str, Any]:
         "channel": {"id": "C1"},
         "container": {"type": "message", "message_ts": "1.2", "channel_id": "C1"},
         "trigger_id": "1.2.3",
-        "response_url": "http://127.0.0.1:9/response/x",
+        "response_url": RESPONSE_URL,
         "actions": [{"action_id": "waste.undo", "block_id": "b", "value": "1", "type": "button"}],
     }
 
@@ -186,7 +188,9 @@ async def test_fuzzed_requests_are_refused_or_answered_never_crash(
     harness: Harness, caplog: pytest.LogCaptureFixture, cases: list[Any]
 ) -> None:
     caplog.set_level(logging.INFO)
+    response_url = harness.fake.response_url("fuzz", channel="C1", user="U1")
     for (body, content_type), signed, data in cases:
+        body = body.replace(quote_plus(RESPONSE_URL).encode(), quote_plus(response_url).encode())
         if signed:
             headers = sign(body, secret=SIGNING_SECRET, timestamp=int(time.time()))
         else:
