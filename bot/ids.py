@@ -104,3 +104,6 @@ ACTION_ACTION_DONE: Final = "kaizen.action_done"
 ACTION_HOME_ADD_THEME: Final = "kaizen.home_add_theme"
 ACTION_THEME_REPOST: Final = "kaizen.theme_repost"
 BLOCK_THEME_CHANNEL: Final = "kaizen.channel"
+
+# Flow summary and weekly digest
+ACTION_DIGEST_UNSUBSCRIBE: Final = "flow.unsubscribe"

@@ -8,6 +8,7 @@ from bot import ids
 from handlers import (
     action_items,
     channel_settings,
+    flow,
     home,
     kaizen,
     reactions,
@@ -18,8 +19,19 @@ from handlers import (
 )
 from handlers import help as help_
 
-BUILT = (waste, wait, reactions, vsm, kaizen, themes, action_items, channel_settings, home)
-NOT_BUILT_YET = (ids.CMD_RETRO, ids.CMD_FLOW)
+BUILT = (
+    waste,
+    wait,
+    reactions,
+    vsm,
+    kaizen,
+    themes,
+    action_items,
+    channel_settings,
+    home,
+    flow,
+)
+NOT_BUILT_YET = (ids.CMD_RETRO,)
 
 
 def register_all(app: AsyncApp) -> None:
