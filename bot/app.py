@@ -130,10 +130,12 @@ def build_app(
         bolt_logger.addFilter(_WithoutBody())
 
     @app.middleware
-    async def provide_deps(context: Any, next: Callable[[], Awaitable[None]]) -> None:
+    async def provide_deps(
+        context: Any, request: AsyncBoltRequest, next: Callable[[], Awaitable[None]]
+    ) -> None:
         context["deps"] = deps
         # In Socket Mode no HTTP edge started the clock; here it is the request's first step.
-        start_reply_clock()
+        start_reply_clock(restart=request.mode == "socket_mode")
         context["client"] = ReplyBudgetClient.like(context["client"])
         await next()
 

@@ -159,6 +159,26 @@ class ChatApi(Workspace):
         page, meta = paged(seen, args, default_limit=100)
         return {"channels": page, "response_metadata": meta}
 
+    def _conversations_info(self, args: Json) -> Json:
+        """A channel as the bot sees it: a private one it is not in is ``channel_not_found``;
+        a channel the fake was never told about is public, with the bot in it."""
+        channel = self._resolve_channel(args.get("channel"))
+        known = self._channels.get(channel)
+        if known is None:
+            return {"channel": {"id": channel, "is_channel": True, "is_member": True}}
+        if known.is_private and not known.is_member:
+            raise SlackError("channel_not_found")
+        return {
+            "channel": {
+                "id": known.id,
+                "name": known.name,
+                "is_channel": not known.is_private,
+                "is_group": known.is_private,
+                "is_private": known.is_private,
+                "is_member": known.is_member,
+            }
+        }
+
     def _users_info(self, args: Json) -> Json:
         user = self._users.get(args.get("user") or "")
         if user is None:

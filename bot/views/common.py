@@ -95,5 +95,18 @@ def with_invite_hint(message: Message, channel_id: str) -> Message:
     }
 
 
+def with_invite_note(message: Message, channel_id: str) -> Message:
+    """A confirmation of something stored, noting the bot is not in ``channel_id`` and how to
+    invite it (without "try again": nothing needs doing again)."""
+    note = (
+        f":wave: I'm not a member of <#{channel_id}>, so I can't post there (theme messages, "
+        "maps, digests). Type `/invite @kaizen-bot` in the channel to add me."
+    )
+    return {
+        "text": f"{message.get('text', '')} {note}".strip(),
+        "blocks": [*message.get("blocks", []), context_line(note)],
+    }
+
+
 def context_line(text: str) -> dict[str, Any]:
     return ContextBlock(elements=[MarkdownTextObject(text=text)]).to_dict()
