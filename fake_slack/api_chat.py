@@ -111,13 +111,6 @@ class ChatApi(Workspace):
             "response_metadata": meta,
         }
 
-    def _conversations_info(self, args: Json) -> Json:
-        channel_id = self._channel_id_or_none(args.get("channel"))
-        channel = self._channels.get(channel_id or "")
-        if channel is None or (channel.is_private and not channel.is_member):
-            raise SlackError("channel_not_found")
-        return {"channel": self._channel_json(channel)}
-
     def _channel_json(self, channel: FakeChannel) -> Json:
         if channel.is_im:
             other = next((m for m in channel.members or [] if m != self.bot_user_id), "")
@@ -168,16 +161,7 @@ class ChatApi(Workspace):
             return {"channel": {"id": channel, "is_channel": True, "is_member": True}}
         if known.is_private and not known.is_member:
             raise SlackError("channel_not_found")
-        return {
-            "channel": {
-                "id": known.id,
-                "name": known.name,
-                "is_channel": not known.is_private,
-                "is_group": known.is_private,
-                "is_private": known.is_private,
-                "is_member": known.is_member,
-            }
-        }
+        return {"channel": self._channel_json(known)}
 
     def _users_info(self, args: Json) -> Json:
         user = self._users.get(args.get("user") or "")
