@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.deps import Deps
 from bot.usecases.clients import build_client
-from bot.views.common import build_apology
+from bot.views.common import build_apology, build_not_saved_modal
 from storage.installations import DatabaseInstallationStore, DatabaseStateStore
 
 logger = logging.getLogger(__name__)
@@ -107,6 +107,13 @@ async def _handle_error(
         payload = {"response_type": "ephemeral", "text": text}
         return BoltResponse(
             status=200, body=json.dumps(payload), headers={"content-type": "application/json"}
+        )
+    if body.get("type") == "view_submission":
+        # An empty 200 would close the form as if it had been saved; push a notice on top.
+        notice = build_not_saved_modal(error_id)
+        pushed: dict[str, Any] = {"response_action": "push", "view": notice}
+        return BoltResponse(
+            status=200, body=json.dumps(pushed), headers={"content-type": "application/json"}
         )
     await _tell_user(client, body, ctx.channel_id, ctx.user_id, text)
     # A 200 keeps Slack from retrying an event the app has already logged as failed.

@@ -48,7 +48,7 @@ from bot.domain.themes import ThemeAction, clean_problem, clean_title, parse_the
 from bot.domain.votes import base_emoji, check_vote_limit
 from bot.domain.wastes import WasteCategory
 from bot.usecases.notify import NOT_A_MEMBER, tell, user_tz_offset
-from bot.usecases.work import Origin, Work, workspace_transaction
+from bot.usecases.work import Origin, Work, in_workspace, workspace_transaction
 from bot.views.common import Message, build_error, build_not_in_channel, with_invite_hint
 from bot.views.help import build_help
 from bot.views.kaizen import (
@@ -466,7 +466,8 @@ async def _store_theme(
     deps: Deps, origin: Origin, sub: ViewSubmission, meta: KaizenModalMeta, form: ThemeForm
 ) -> tuple[Theme, ChannelConfig] | None:
     change = " ".join(sub.text(ids.BLOCK_THEME_CHANGE, A).split())[:500]
-    async with workspace_transaction(deps, origin) as work:
+
+    async def write(work: Work) -> tuple[Theme, ChannelConfig] | None:
         scope = work.scope(form.channel)
         if form.theme.step_id is not None and (
             await get_step(work.session, scope=scope, step_id=form.theme.step_id) is None
@@ -490,8 +491,12 @@ async def _store_theme(
         theme = await store.add_theme(
             work.session, scope=scope, theme=new, author_id=sub.user.id, now=deps.now()
         )
-    logger.info("kaizen.theme_added", extra={"team": origin.team_id, "channel": form.channel})
-    return theme, config
+        return theme, config
+
+    stored = await in_workspace(deps, origin, write)
+    if stored is not None:
+        logger.info("kaizen.theme_added", extra={"team": origin.team_id, "channel": form.channel})
+    return stored
 
 
 async def submit_theme(
@@ -536,13 +541,13 @@ async def vote_by_reaction(
     event_id: str | None,
 ) -> None:
     """The vote emoji on a theme message: one vote per person, within the channel's limit."""
-    assert event.item.ts is not None
-    async with workspace_transaction(deps, origin) as work:
-        theme = await store.find_theme_by_message(
-            work.session, scope=scope, message_ts=event.item.ts
-        )
+    ts = event.item.ts
+    assert ts is not None
+
+    async def write(work: Work) -> tuple[Theme, ChannelConfig, VoteOutcome] | None:
+        theme = await store.find_theme_by_message(work.session, scope=scope, message_ts=ts)
         if theme is None or not await work.first_delivery(event_id):
-            return
+            return None
         config = await get_channel_config(work.session, scope=scope)
         outcome = await store.add_vote(
             work.session,
@@ -552,6 +557,12 @@ async def vote_by_reaction(
             limit=config.vote_limit,
             now=deps.now(),
         )
+        return theme, config, outcome
+
+    voted = await in_workspace(deps, origin, write)
+    if voted is None:
+        return
+    theme, config, outcome = voted
     logger.info("kaizen.vote", extra={"channel": scope.channel_id, "outcome": outcome.value})
     if outcome is VoteOutcome.COUNTED:
         _refresh_soon(client, deps, origin, theme.id)
@@ -574,18 +585,21 @@ async def unvote_by_reaction(
     event: ReactionEvent,
     event_id: str | None,
 ) -> None:
-    assert event.item.ts is not None
-    async with workspace_transaction(deps, origin) as work:
-        theme = await store.find_theme_by_message(
-            work.session, scope=scope, message_ts=event.item.ts
-        )
+    ts = event.item.ts
+    assert ts is not None
+
+    async def write(work: Work) -> Theme | None:
+        theme = await store.find_theme_by_message(work.session, scope=scope, message_ts=ts)
         # The claim keeps a late retry of an old removal from taking back a newer vote.
         if theme is None or not await work.first_delivery(event_id):
-            return
+            return None
         removed = await store.remove_vote(
             work.session, workspace_id=work.workspace_id, theme_id=theme.id, user_id=event.user
         )
-    if removed:
+        return theme if removed else None
+
+    theme = await in_workspace(deps, origin, write)
+    if theme is not None:
         _refresh_soon(client, deps, origin, theme.id)
         refresh_home(client, deps, origin, event.user)
 

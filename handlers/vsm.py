@@ -35,7 +35,7 @@ from bot.domain.vsm import (
     parse_wait,
 )
 from bot.usecases.notify import NOT_A_MEMBER, tell
-from bot.usecases.work import Origin, Work, workspace_transaction
+from bot.usecases.work import Origin, Work, in_workspace, workspace_transaction
 from bot.views.common import build_error
 from bot.views.help import build_help
 from bot.views.vsm import (
@@ -402,7 +402,8 @@ async def _save_step(
     after: str,
 ) -> tuple[Step, list[Step]] | None:
     now = deps.now()
-    async with workspace_transaction(deps, origin) as work:
+
+    async def write(work: Work) -> tuple[Step, list[Step]] | None:
         scope = work.scope(meta.c)
         if not await work.first_delivery(f"view:{sub.view.id}:{sub.view.callback_id}"):
             return None
@@ -435,7 +436,12 @@ async def _save_step(
                 )
             assert found is not None
             step = found
-        steps = await store.list_steps(work.session, scope=scope, state=state)
+        return step, await store.list_steps(work.session, scope=scope, state=state)
+
+    saved = await in_workspace(deps, origin, write)
+    if saved is None:
+        return None
+    step, steps = saved
     logger.info(
         "vsm.step_saved",
         extra={"team": origin.team_id, "channel": meta.c, "state": state.value},

@@ -23,7 +23,7 @@ from bot.domain.errors import InvalidInput, KaizenError
 from bot.domain.observations import LoggedWaste, NewWaste, Source
 from bot.domain.wastes import WasteCategory, clean_description, parse_quick_waste
 from bot.usecases.notify import BEFORE_ACK_BUDGET, tell, user_tz_offset
-from bot.usecases.work import Origin, workspace_transaction
+from bot.usecases.work import Origin, Work, in_workspace, workspace_transaction
 from bot.views.common import build_ephemeral, build_error, with_invite_hint
 from bot.views.help import build_help
 from bot.views.waste import (
@@ -106,10 +106,11 @@ async def _quick_log(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any]
         minutes=quick.minutes,
         source=Source.COMMAND,
     )
-    async with workspace_transaction(deps, origin) as work:
+
+    async def write(work: Work) -> LoggedWaste | None:
         if not await work.first_delivery(cmd.trigger_id):
-            return build_ephemeral("That waste is logged already.")
-        waste = await store.add_observation(
+            return None
+        return await store.add_observation(
             work.session,
             scope=work.scope(cmd.channel_id),
             waste=new,
@@ -117,7 +118,10 @@ async def _quick_log(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any]
             reporter_key=work.reporter_key(cmd.user_id),
             now=deps.now(),
         )
-    assert waste is not None
+
+    waste = await in_workspace(deps, origin, write)
+    if waste is None:
+        return build_ephemeral("That waste is logged already.")
     logger.info(
         "waste.logged",
         extra={"team": origin.team_id, "channel": cmd.channel_id, "source": "command"},
@@ -294,7 +298,8 @@ async def store_submission(
     step_block: str,
 ) -> LoggedWaste | None:
     """Store a modal's log once (a resubmitted view stores nothing); the step must be ours."""
-    async with workspace_transaction(deps, origin) as work:
+
+    async def write(work: Work) -> LoggedWaste | None:
         scope = work.scope(channel)
         if new.step_id is not None and (
             await get_step(work.session, scope=scope, step_id=new.step_id) is None
@@ -302,7 +307,7 @@ async def store_submission(
             raise FormErrors({step_block: "That step is not on this channel's map."})
         if not await work.first_delivery(f"view:{sub.view.id}:{sub.view.callback_id}"):
             return None
-        waste = await store.add_observation(
+        return await store.add_observation(
             work.session,
             scope=scope,
             waste=new,
@@ -310,6 +315,8 @@ async def store_submission(
             reporter_key=work.reporter_key(sub.user.id),
             now=deps.now(),
         )
+
+    waste = await in_workspace(deps, origin, write)
     logger.info(
         "waste.logged",
         extra={

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Workspace
@@ -60,14 +60,25 @@ async def get_or_add_workspace(
     return found.id
 
 
-async def lock_workspace(session: AsyncSession, *, workspace_id: int) -> None:
-    """Serialise a workspace's writers for the rest of the transaction.
+MAP_LOCKS = 0x766D  # "vm": the namespace of the per-map advisory locks
+
+
+async def lock_map(session: AsyncSession, *, scope: Scope, state: str) -> None:
+    """Serialise the writers of one channel's map for the rest of the transaction.
 
     For rules no constraint can hold, such as "at most 30 steps a map": two transactions could
-    each count 29 and both add. PostgreSQL takes a row lock; SQLite has one writer already.
+    each count 29 and both add. PostgreSQL takes a transaction-scoped advisory lock on this map
+    only. Not a row lock on the workspace: every insert into a table that refers to the
+    workspace takes a key-share lock on its row, so two writers that each inserted something
+    (a delivery claim) and then asked for the row itself waited for each other, a deadlock.
+    SQLite has one writer at a time already.
     """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = f"{scope.workspace_id}:{scope.channel_id}:{state}"
     await session.execute(
-        select(Workspace.id).where(Workspace.id == workspace_id).with_for_update()
+        text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+        {"space": MAP_LOCKS, "key": key},
     )
 
 

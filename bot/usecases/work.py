@@ -1,15 +1,17 @@
 """The unit of work: one database transaction, scoped to the workspace a request or job is for.
 
 ``workspace_transaction`` opens the one transaction of a handler or a job run and resolves the
-workspace, so no query can run unscoped.
+workspace, so no query can run unscoped. ``in_workspace`` does the same for a write and runs it
+again when PostgreSQL rolled it back as a deadlock victim or serialisation failure, so such a
+conflict between two requests never reaches the user.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +19,8 @@ from bot.deps import Deps
 from bot.domain.observations import reporter_key
 from storage.deliveries import claim_delivery
 from storage.workspaces import Scope, resolve_workspace
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +70,17 @@ async def workspace_transaction(deps: Deps, origin: Origin) -> AsyncIterator[Wor
             deps=deps,
             reporter_secret=workspace.reporter_secret,
         )
+
+
+async def in_workspace(deps: Deps, origin: Origin, write: Callable[[Work], Awaitable[T]]) -> T:
+    """Run ``write`` in one workspace transaction, again if the database asks for it.
+
+    ``write`` must do database work only (no Slack calls): a retried transaction wrote
+    nothing, so running it again is safe, but a message sent from it would go twice.
+    """
+
+    async def attempt() -> T:
+        async with workspace_transaction(deps, origin) as work:
+            return await write(work)
+
+    return await deps.db.retry(attempt)
