@@ -6,9 +6,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import ids
 from handlers import help as help_
-from handlers import home, kaizen, reactions, vsm, wait, waste
+from handlers import home, kaizen, lifecycle, reactions, vsm, wait, waste
 
-BUILT = (waste, wait, reactions, vsm, kaizen, home)
+BUILT = (waste, wait, reactions, vsm, kaizen, home, lifecycle)
 NOT_BUILT_YET = (ids.CMD_RETRO, ids.CMD_FLOW)
 
 

@@ -6,10 +6,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Workspace
+from storage.models import Installation, Workspace
 from storage.sql import insert_ignoring_conflict
 
 
@@ -45,11 +45,17 @@ async def resolve_workspace(
         },
     )
     row = await session.execute(
-        select(Workspace.id, Workspace.reporter_secret).where(
+        select(Workspace.id, Workspace.reporter_secret, Workspace.uninstalled_at).where(
             Workspace.team_id == team_id, Workspace.enterprise_id == enterprise
         )
     )
-    workspace_id, secret = row.one()
+    workspace_id, secret, uninstalled_at = row.one()
+    if uninstalled_at is not None:
+        # A verified request (or an install) from a workspace that had removed the app: it is
+        # back, and its scheduled work resumes.
+        await session.execute(
+            update(Workspace).where(Workspace.id == workspace_id).values(uninstalled_at=None)
+        )
     return WorkspaceRef(id=workspace_id, reporter_secret=secret)
 
 
@@ -91,3 +97,25 @@ async def find_workspace(
         )
     )
     return row.scalar_one_or_none()
+
+
+async def uninstall_workspace(
+    session: AsyncSession, *, team_id: str, enterprise_id: str | None, now: datetime
+) -> int | None:
+    """Slack says the app left a workspace: forget its bot token and mark it, so nothing
+    scheduled posts there until it installs again. Its data stays. None if it is unknown."""
+    workspace_id = await find_workspace(session, team_id=team_id, enterprise_id=enterprise_id)
+    if workspace_id is None:
+        return None
+    await session.execute(delete(Installation).where(Installation.workspace_id == workspace_id))
+    await session.execute(
+        update(Workspace).where(Workspace.id == workspace_id).values(uninstalled_at=now)
+    )
+    return workspace_id
+
+
+async def is_uninstalled(session: AsyncSession, *, workspace_id: int) -> bool:
+    found = await session.scalar(
+        select(Workspace.uninstalled_at).where(Workspace.id == workspace_id)
+    )
+    return found is not None
