@@ -41,7 +41,7 @@ def build_oauth_flow(deps: Deps) -> AsyncOAuthFlow | None:
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
         scopes=list(ids.BOT_SCOPES),
-        installation_store=DatabaseInstallationStore(deps.db, deps.clock),
+        installation_store=DatabaseInstallationStore(deps.db, deps.clock, deps.tokens),
         installation_store_bot_only=True,
         state_store=DatabaseStateStore(deps.db, clock=deps.clock),
     )

@@ -50,7 +50,7 @@ async def client_for_workspace(deps: Deps, workspace_id: int) -> AsyncWebClient 
             return None
         token = None
         if deps.settings.oauth_enabled:
-            token = await get_bot_token(session, workspace_id=workspace_id)
+            token = await get_bot_token(session, workspace_id=workspace_id, sealer=deps.tokens)
     if deps.settings.oauth_enabled:
         return build_client(deps, token=token) if token else None
     if deps.settings.slack_bot_token is None:
