@@ -6,11 +6,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Installation, Workspace
-from storage.sql import insert_ignoring_conflict
+from storage.sql import advisory_lock, insert_ignoring_conflict
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,19 +73,13 @@ async def lock_map(session: AsyncSession, *, scope: Scope, state: str) -> None:
     """Serialise the writers of one channel's map for the rest of the transaction.
 
     For rules no constraint can hold, such as "at most 30 steps a map": two transactions could
-    each count 29 and both add. PostgreSQL takes a transaction-scoped advisory lock on this map
-    only. Not a row lock on the workspace: every insert into a table that refers to the
-    workspace takes a key-share lock on its row, so two writers that each inserted something
-    (a delivery claim) and then asked for the row itself waited for each other, a deadlock.
-    SQLite has one writer at a time already.
+    each count 29 and both add. The lock is on this map only, and not a row lock on the
+    workspace: every insert into a table that refers to the workspace takes a key-share lock
+    on its row, so two writers that each claimed a delivery and then asked for the row itself
+    waited for each other, a deadlock.
     """
-    if session.get_bind().dialect.name != "postgresql":
-        return
     key = f"{scope.workspace_id}:{scope.channel_id}:{state}"
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
-        {"space": MAP_LOCKS, "key": key},
-    )
+    await advisory_lock(session, space=MAP_LOCKS, key=key)
 
 
 async def find_workspace(
