@@ -12,14 +12,10 @@ import json
 from sqlalchemy import func, select
 
 from bot import ids
-from bot.domain.channels import ChannelConfig
 from bot.domain.vsm import MAX_STEPS
-from storage.channels import update_channel_config
 from storage.db import Database
 from storage.models import Observation, Step, Theme, Vote
-from storage.workspaces import Scope, get_or_add_workspace
 from tests.support.clock import FrozenClock
-from tests.support.harness import TEAM
 from tests.support.kaizen import theme_values
 from tests.support.scaleout import Cluster, add_step, apologised, running_cluster
 
@@ -101,26 +97,6 @@ async def test_themes_votes_and_logs_at_once_are_each_stored_once(
     assert numbers == list(range(1, 14))
     assert await count(any_db, Vote.id) == 12
     assert await count(any_db, Observation.id, Observation.channel_id == "C2") == 12
-
-
-async def test_a_vote_limit_holds_when_one_person_votes_on_several_themes_at_once(
-    any_db: Database, clock: FrozenClock
-) -> None:
-    async with running_cluster(any_db.url, clock) as cluster:
-        messages = [await _first_theme(cluster, f"Idea {n}") for n in range(4)]
-        async with any_db.transaction() as s:
-            ws = await get_or_add_workspace(s, team_id=TEAM, enterprise_id=None, now=clock())
-            await update_channel_config(
-                s, scope=Scope(ws, "C1"), config=ChannelConfig(vote_limit=2), now=clock()
-            )
-        responses = await asyncio.gather(
-            *(
-                cluster.pick(n).driver.reaction_added("+1", user="U9", channel="C1", ts=ts)
-                for n, ts in enumerate(messages)
-            )
-        )
-    assert [r.text for r in responses if apologised(r)] == []
-    assert await count(any_db, Vote.id, Vote.user_id == "U9") == 2
 
 
 async def _first_theme(cluster: Cluster, title: str = "The theme everyone votes for") -> str:
