@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ async def test_two_processes_migrating_an_empty_postgres_at_once_both_start(
     url = await databases.create_postgres_database()
     first, second = Database(url), Database(url)
     try:
-        await asyncio.gather(upgrade(first), upgrade(second))
+        await asyncio.wait_for(asyncio.gather(upgrade(first), upgrade(second)), 30)
         async with first.transaction() as s:
             versions = (await s.execute(text("SELECT count(*) FROM alembic_version"))).scalar()
         assert versions == 1
@@ -89,3 +90,67 @@ async def test_a_new_sqlite_file_is_readable_by_its_owner_only(tmp_path: Path) -
     finally:
         await db.dispose()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_a_database_opened_read_only_reports_that_it_cannot_write(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    url = databases.copy_sqlite(sqlite_template, tmp_path)
+    path = url.removeprefix("sqlite+aiosqlite:///")
+    writable, read_only = (
+        Database(url),
+        Database(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true"),
+    )
+    try:
+        assert await writable.write_problem() is None
+        problem = await read_only.write_problem()
+        assert problem is not None and "readonly" in problem
+    finally:
+        await writable.dispose()
+        await read_only.dispose()
+
+
+FILE_SIZE_LIMIT = """
+import asyncio, resource, sys
+from sqlalchemy import text
+from storage.db import Database
+
+async def main(url: str, path: str) -> None:
+    db = Database(url)
+    import os
+    resource.setrlimit(resource.RLIMIT_FSIZE, (os.path.getsize(path) + 65536,) * 2)
+    try:
+        for n in range(1000):
+            async with db.transaction() as s:
+                await s.execute(
+                    text("INSERT INTO oauth_states (state, expires_at) VALUES (:s, '2030-01-01')"),
+                    {"s": f"{n}-" + "x" * 120},
+                )
+                await s.execute(text("UPDATE workspaces SET name = :n"), {"n": "y" * 4000})
+    except Exception as error:
+        print("write failed:", type(error).__name__)
+    print("problem:", await db.write_problem())
+    await db.dispose()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+async def test_a_file_size_limit_reached_is_remembered_as_a_write_problem(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    url = databases.copy_sqlite(sqlite_template, tmp_path)
+    path = url.removeprefix("sqlite+aiosqlite:///")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        FILE_SIZE_LIMIT,
+        url,
+        path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    lines = out.decode().splitlines()
+    assert lines[0].startswith("write failed"), (out, err[-2000:])
+    assert lines[1] != "problem: None", lines
