@@ -31,9 +31,9 @@ import asyncpg  # type: ignore[import-untyped]
 from aiohttp import ClientSession
 
 from bot import ids
-from bot.fake_slack import FakeSlack, SlackDriver
-from bot.fake_slack.driver import DriverResponse, input_values, plain, static_select
 from bot.server import EVENTS_PATH, HEALTH_PATH
+from fake_slack import FakeSlack, SlackDriver
+from fake_slack.driver import DriverResponse, input_values, plain, static_select
 
 SECRET = "bench-secret"
 TEAM = "TSCALE"

@@ -7,6 +7,7 @@ middleware under the context key ``deps``.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, ParamSpec, TypeVar
 
+from bot.reply_budget import clear_reply_clock
 from bot.settings import Settings
 from storage.db import Database
 from storage.secrets import TokenSealer
@@ -59,7 +61,9 @@ class Deps:
         Only messages go this way (a confirmation, a drawn map), never a write: the user has
         been told nothing is stored until it is.
         """
-        task = asyncio.get_running_loop().create_task(coro, name=name)
+        context = contextvars.copy_context()
+        context.run(clear_reply_clock)
+        task = asyncio.get_running_loop().create_task(coro, name=name, context=context)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
 

@@ -5,11 +5,35 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot import ids
+from handlers import (
+    action_items,
+    channel_settings,
+    flow,
+    home,
+    kaizen,
+    lifecycle,
+    reactions,
+    themes,
+    vsm,
+    wait,
+    waste,
+)
 from handlers import help as help_
-from handlers import home, kaizen, lifecycle, reactions, vsm, wait, waste
 
-BUILT = (waste, wait, reactions, vsm, kaizen, home, lifecycle)
-NOT_BUILT_YET = (ids.CMD_RETRO, ids.CMD_FLOW)
+BUILT = (
+    waste,
+    wait,
+    reactions,
+    vsm,
+    kaizen,
+    themes,
+    action_items,
+    channel_settings,
+    home,
+    flow,
+    lifecycle,
+)
+NOT_BUILT_YET = (ids.CMD_RETRO,)
 
 
 def register_all(app: AsyncApp) -> None:

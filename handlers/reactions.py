@@ -15,9 +15,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.domain.votes import base_emoji
-from bot.usecases.work import Origin, workspace_transaction
-from handlers import kaizen, waste
+from bot.domain.votes import is_same_emoji
+from bot.usecases import votes, waste
+from bot.usecases.work import Origin, Reaction, workspace_transaction
 from handlers.payloads import ReactionEvent
 from storage.channels import get_channel_config
 
@@ -27,21 +27,23 @@ def register(app: AsyncApp) -> None:
     app.event(ids.EVENT_REACTION_REMOVED)(reaction_removed)
 
 
-async def _route(body: dict[str, Any], context: Any, deps: Deps) -> tuple[str, Any] | None:
+async def _route(body: dict[str, Any], context: Any, deps: Deps) -> tuple[str, Reaction] | None:
+    """("waste" or "vote", the reaction), or None for an emoji or an item the app ignores."""
     event = ReactionEvent.model_validate(body["event"])
-    if event.item.type != "message" or not event.item.channel or not event.item.ts:
+    channel, ts = event.item.channel, event.item.ts
+    if event.item.type != "message" or not channel or not ts:
         return None
     if event.user == context.get("bot_user_id"):
         return None
     origin = Origin.of(context)
     async with workspace_transaction(deps, origin) as work:
-        scope = work.scope(event.item.channel)
+        scope = work.scope(channel)
         config = await get_channel_config(work.session, scope=scope)
-    emoji = base_emoji(event.reaction)
-    if emoji == base_emoji(config.waste_emoji):
-        return "waste", (origin, scope, event)
-    if kaizen.is_vote_emoji(emoji, config):
-        return "vote", (origin, scope, event)
+    reaction = Reaction(origin, scope, event.user, ts, body.get("event_id"))
+    if is_same_emoji(event.reaction, config.waste_emoji):
+        return "waste", reaction
+    if votes.is_vote_emoji(event.reaction, config):
+        return "vote", reaction
     return None
 
 
@@ -49,13 +51,10 @@ async def reaction_added(
     body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
 ) -> None:
     routed = await _route(body, context, deps)
-    if routed is None:
-        return
-    kind, (origin, scope, event) = routed
-    if kind == "waste":
-        await waste.log_waste_reaction(client, deps, origin, scope, event, body.get("event_id"))
-    elif kind == "vote":
-        await kaizen.vote_by_reaction(client, deps, origin, scope, event, body.get("event_id"))
+    if routed is not None:
+        kind, reaction = routed
+        add = waste.log_waste_reaction if kind == "waste" else votes.cast_vote
+        await add(client, deps, reaction)
 
 
 async def reaction_removed(
@@ -64,8 +63,8 @@ async def reaction_removed(
     routed = await _route(body, context, deps)
     if routed is None:
         return
-    kind, (origin, scope, event) = routed
+    kind, reaction = routed
     if kind == "waste":
-        await waste.retract_waste_reaction(deps, origin, scope, event)
-    elif kind == "vote":
-        await kaizen.unvote_by_reaction(client, deps, origin, scope, event, body.get("event_id"))
+        await waste.retract_waste_reaction(deps, reaction)
+    else:
+        await votes.remove_vote(client, deps, reaction)

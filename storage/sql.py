@@ -36,3 +36,9 @@ async def advisory_lock(session: AsyncSession, *, space: int, key: str) -> None:
     await session.execute(
         text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"), {"space": space, "key": key}
     )
+
+
+def rows_changed(result: Any) -> int:
+    """How many rows an UPDATE or DELETE touched (SQLAlchemy types ``execute`` as a plain
+    ``Result``, which does not declare ``rowcount``)."""
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -18,18 +18,25 @@ from pydantic import SecretStr
 
 from bot.app import build_app
 from bot.clock import SettableClock
-from bot.demo import backlog, capture, mapping, story
+from bot.demo import backlog, capture, digest, mapping, story
 from bot.demo.stage import DemoError, Stage
 from bot.deps import Deps
-from bot.fake_slack import FakeSlack, SlackDriver
 from bot.server import EVENTS_PATH, bound_port, build_web_app, start_site
 from bot.settings import Settings
+from fake_slack import FakeSlack, SlackDriver
 from storage.db import Database
 from storage.migrate import upgrade
 
 Scene = Callable[[Stage], Awaitable[None]]
 
-SCENES: list[Scene] = [mapping.play, capture.play, mapping.review, backlog.play]
+SCENES: list[Scene] = [
+    mapping.play,
+    capture.play,
+    mapping.review,
+    digest.weekly,
+    backlog.play,
+    digest.follow_up,
+]
 
 # Monday of the demo week; scenes set the hour.
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)

@@ -1,17 +1,18 @@
 """The unit of work: one database transaction, scoped to the workspace a request or job is for.
 
 ``workspace_transaction`` opens the one transaction of a handler or a job run and resolves the
-workspace, so no query can run unscoped. ``in_workspace`` does the same for a write and runs it
-again when PostgreSQL rolled it back as a deadlock victim or serialisation failure, so such a
-conflict between two requests never reaches the user.
+workspace, so no query can run unscoped. A use case marked ``@retried`` runs again when
+PostgreSQL rolled its transaction back as a deadlock victim or a serialisation failure, so such
+a conflict between two requests never reaches the user.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +22,7 @@ from storage.deliveries import claim_delivery
 from storage.workspaces import Scope, resolve_workspace
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,18 @@ class Origin:
     def of(cls, context: Any) -> Origin:
         team = context.get("team_id") or context.get("user_token_team_id") or ""
         return cls(team_id=str(team), enterprise_id=context.get("enterprise_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """A person's emoji on a message, added or removed, as one event delivered it."""
+
+    origin: Origin
+    scope: Scope
+    user: str
+    message_ts: str
+    delivery: str | None
+    """The event id: a retried delivery is handled once."""
 
 
 @dataclass(slots=True)
@@ -72,15 +86,17 @@ async def workspace_transaction(deps: Deps, origin: Origin) -> AsyncIterator[Wor
         )
 
 
-async def in_workspace(deps: Deps, origin: Origin, write: Callable[[Work], Awaitable[T]]) -> T:
-    """Run ``write`` in one workspace transaction, again if the database asks for it.
+def retried(use_case: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Run ``use_case`` again (a few times) when its transaction was rolled back as a deadlock
+    victim or a serialisation failure; the ``Deps`` among its arguments gives the database.
 
-    ``write`` must do database work only (no Slack calls): a retried transaction wrote
-    nothing, so running it again is safe, but a message sent from it would go twice.
+    Only for a use case whose transaction comes before anything else it does (a Slack call, a
+    second transaction): the failed run wrote nothing and did nothing, so it starts afresh.
     """
 
-    async def attempt() -> T:
-        async with workspace_transaction(deps, origin) as work:
-            return await write(work)
+    @functools.wraps(use_case)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        deps = next(a for a in (*args, *kwargs.values()) if isinstance(a, Deps))
+        return await deps.db.retry(lambda: use_case(*args, **kwargs))
 
-    return await deps.db.retry(attempt)
+    return run

@@ -58,12 +58,11 @@ def build_apology(error_id: str) -> str:
     )
 
 
-def build_not_saved_modal(error_id: str) -> dict[str, Any]:
+def build_not_saved_modal(message: str) -> dict[str, Any]:
     """Pushed over a form whose write failed: the form stays open beneath, as it was typed."""
     text = (
-        ":warning: Sorry, that could not be saved and nothing was changed. Close this to go "
-        "back to your form (what you typed is still there) and submit it again. If it keeps "
-        f"happening, tell your Slack admin the error id `{error_id}`."
+        f"{message}\n\nClose this to go back to your form (what you typed is still there) "
+        "and submit it again."
     )
     return View(
         type="modal", title="Not saved", close="Back to the form", blocks=[section(text)]

@@ -15,9 +15,9 @@ from typing import Any
 from bot import ids
 from bot.app import build_app
 from bot.deps import Deps
-from bot.fake_slack import FakeSlack, SlackDriver
-from bot.fake_slack.driver import DriverResponse, input_values, plain
 from bot.server import EVENTS_PATH, bound_port, build_web_app, start_site
+from fake_slack import FakeSlack, SlackDriver
+from fake_slack.driver import DriverResponse, input_values, plain
 from storage.db import Database
 from tests.support.clock import FrozenClock
 from tests.support.harness import SIGNING_SECRET, TEAM, test_settings
