@@ -234,8 +234,9 @@ async def undo_waste(
     if gone is None:
         await respond(
             **build_error(
-                "There is nothing of yours to undo there: it was undone "
-                "already, or someone else logged it."
+                "There is nothing of yours to undo there: it was undone already, someone "
+                "else logged it, or it is an anonymous log older than an hour (after that it "
+                "is nobody's)."
             ),
             replace_original=False,
         )

@@ -14,7 +14,7 @@ from bot.domain.observations import LoggedWaste, NewWaste, Source
 from bot.domain.vsm import Step
 from bot.domain.wastes import QuickWait, WasteCategory
 from bot.usecases.notify import BEFORE_ACK_BUDGET, tell
-from bot.usecases.work import Origin, Reaction, Work, workspace_transaction
+from bot.usecases.work import Origin, Reaction, Work, retried, workspace_transaction
 from bot.views.waste import build_reaction_prompt
 from storage import waste as store
 from storage.vsm import find_step, get_step
@@ -46,6 +46,7 @@ def quick_wait(quick: QuickWait, step: Step | None) -> NewWaste:
     )
 
 
+@retried
 async def log_waste(
     deps: Deps,
     origin: Origin,
@@ -132,6 +133,7 @@ async def log_waste_reaction(client: AsyncWebClient, deps: Deps, reaction: React
     )
 
 
+@retried
 async def retract_waste_reaction(deps: Deps, reaction: Reaction) -> None:
     async with workspace_transaction(deps, reaction.origin) as work:
         await store.delete_reaction_observation(

@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import (
     Option,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
 from bot.domain.vsm import Step
 from bot.domain.wastes import CATEGORIES, WasteCategory
@@ -55,6 +56,17 @@ def build_apology(error_id: str) -> str:
         f":warning: Sorry, something went wrong on our side and nothing was changed. "
         f"If it keeps happening, tell your Slack admin the error id `{error_id}`."
     )
+
+
+def build_not_saved_modal(message: str) -> dict[str, Any]:
+    """Pushed over a form whose write failed: the form stays open beneath, as it was typed."""
+    text = (
+        f"{message}\n\nClose this to go back to your form (what you typed is still there) "
+        "and submit it again."
+    )
+    return View(
+        type="modal", title="Not saved", close="Back to the form", blocks=[section(text)]
+    ).to_dict()
 
 
 def build_error(message: str) -> Message:
