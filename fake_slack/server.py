@@ -106,6 +106,7 @@ class FakeSlack(AuthApi, ChatApi, ViewsApi, FilesApi, Transcript, Recorder):
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "conversations.history": self._conversations_history,
+            "conversations.info": self._conversations_info,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "reactions.add": self._reactions_add,

@@ -11,6 +11,7 @@ from handlers import (
     flow,
     home,
     kaizen,
+    lifecycle,
     reactions,
     themes,
     vsm,
@@ -30,6 +31,7 @@ BUILT = (
     channel_settings,
     home,
     flow,
+    lifecycle,
 )
 NOT_BUILT_YET = (ids.CMD_RETRO,)
 

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     Option,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
 from bot.domain.vsm import Step
 from bot.domain.wastes import CATEGORIES, WasteCategory
@@ -56,6 +57,17 @@ def build_apology(error_id: str) -> str:
         f":warning: Sorry, something went wrong on our side and nothing was changed. "
         f"If it keeps happening, tell your Slack admin the error id `{error_id}`."
     )
+
+
+def build_not_saved_modal(message: str) -> dict[str, Any]:
+    """Pushed over a form whose write failed: the form stays open beneath, as it was typed."""
+    text = (
+        f"{message}\n\nClose this to go back to your form (what you typed is still there) "
+        "and submit it again."
+    )
+    return View(
+        type="modal", title="Not saved", close="Back to the form", blocks=[section(text)]
+    ).to_dict()
 
 
 def build_error(message: str) -> Message:
@@ -104,6 +116,19 @@ def slack_date(at: datetime) -> str:
     moment = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
     fallback = moment.astimezone(UTC).strftime("%a %d %b %Y %H:%M UTC")
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def with_invite_note(message: Message, channel_id: str) -> Message:
+    """A confirmation of something stored, noting the bot is not in ``channel_id`` and how to
+    invite it (without "try again": nothing needs doing again)."""
+    note = (
+        f":wave: I'm not a member of <#{channel_id}>, so I can't post there (theme messages, "
+        "maps, digests). Type `/invite @kaizen-bot` in the channel to add me."
+    )
+    return {
+        "text": f"{message.get('text', '')} {note}".strip(),
+        "blocks": [*message.get("blocks", []), context_line(note)],
+    }
 
 
 def context_line(text: str) -> dict[str, Any]:
