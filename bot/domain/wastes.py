@@ -318,9 +318,9 @@ def parse_quick_waste(text: str) -> QuickWaste:
     if leading is not None:
         category, first, kept = leading.category, leading.rest, leading.spoken
     minutes, first = split_leading_duration(first)
-    if leading is not None and leading.is_keyword and not (first or others.strip()):
+    if leading is not None and leading.is_keyword:
         # "/waste waiting 2h" names a kind of waste but not what happened.
-        clean_description("")
+        clean_description(first + newline + others)
     description = " ".join(part for part in (kept, first) if part) + newline + others
     description = clean_description(description)
     return QuickWaste(

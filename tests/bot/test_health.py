@@ -65,7 +65,7 @@ async def test_healthz_is_503_while_writes_fail_and_200_once_they_land(app_on: H
     assert (status, json.loads(body)["database"]) == (503, "cannot write")
     await read_only(db, False)
     logged = await app_on.driver.command("/waste", "waiting 2h for CI", user="U1", channel="C1")
-    assert "lost 2h" in logged.text
+    assert "lost 2 h" in logged.text
     assert (await app_on.get("/healthz"))[0] == 200
 
 

@@ -45,7 +45,7 @@ async def installed(harness: Harness, team: str) -> None:
     response = await harness.driver_for(team).command(
         "/waste", "waiting 1h for review", user="U1", channel="C1"
     )
-    assert "lost 1h" in response.text
+    assert "lost 1 h" in response.text
 
 
 async def token_of(harness: Harness, team: str) -> str | None:

@@ -58,7 +58,7 @@ async def test_a_nul_inside_a_description_is_dropped_not_stored(harness: Harness
         "/waste", "waiting 2h for the\x00 runner", user="U1", channel="C1"
     )
     assert "Logged" in json.dumps(response.json)
-    assert await stored_descriptions(harness) == ["for the runner"]
+    assert await stored_descriptions(harness) == ["waiting for the runner"]
 
 
 @pytest.mark.parametrize("command", ["/vsm", "/kaizen", "/retro", "/flow"])
@@ -98,7 +98,7 @@ async def test_a_quick_log_where_the_bot_is_not_says_how_to_invite_it(
     text = json.dumps(response.json)
     assert "Logged" in text
     assert "/invite @kaizen-bot" in text
-    assert await stored_descriptions(harness) == ["for the CI runner"]
+    assert await stored_descriptions(harness) == ["waiting for the CI runner"]
 
 
 async def test_a_quick_log_where_the_bot_is_gets_no_invite_hint(harness: Harness) -> None:
