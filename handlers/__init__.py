@@ -6,10 +6,10 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import ids
 from handlers import help as help_
-from handlers import home, kaizen, reactions, vsm, wait, waste
+from handlers import home, kaizen, reactions, retro, vsm, wait, waste
 
-BUILT = (waste, wait, reactions, vsm, kaizen, home)
-NOT_BUILT_YET = (ids.CMD_RETRO, ids.CMD_FLOW)
+BUILT = (waste, wait, reactions, vsm, kaizen, home, retro)
+NOT_BUILT_YET = (ids.CMD_FLOW,)
 
 
 def register_all(app: AsyncApp) -> None:

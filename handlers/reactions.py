@@ -1,4 +1,5 @@
-"""Emoji reactions: the waste emoji logs a waste, the vote emoji on a theme is a vote.
+"""Emoji reactions: the waste emoji logs a waste, the vote emoji on a theme or a revealed retro
+note is a vote.
 
 Removing the reaction takes the log or the vote back.
 
@@ -16,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.deps import Deps
 from bot.domain.votes import base_emoji
+from bot.usecases import retros
 from bot.usecases.work import Origin, workspace_transaction
 from handlers import kaizen, waste
 from handlers.payloads import ReactionEvent
@@ -54,7 +56,15 @@ async def reaction_added(
     kind, (origin, scope, event) = routed
     if kind == "waste":
         await waste.log_waste_reaction(client, deps, origin, scope, event, body.get("event_id"))
-    elif kind == "vote":
+    elif kind == "vote" and not await retros.vote_on_note(
+        client,
+        deps,
+        origin,
+        scope.channel_id,
+        event.item.ts or "",
+        event.user,
+        body.get("event_id"),
+    ):
         await kaizen.vote_by_reaction(client, deps, origin, scope, event, body.get("event_id"))
 
 
@@ -67,5 +77,7 @@ async def reaction_removed(
     kind, (origin, scope, event) = routed
     if kind == "waste":
         await waste.retract_waste_reaction(deps, origin, scope, event)
-    elif kind == "vote":
+    elif kind == "vote" and not await retros.unvote_on_note(
+        deps, origin, scope.channel_id, event.item.ts or "", event.user, body.get("event_id")
+    ):
         await kaizen.unvote_by_reaction(client, deps, origin, scope, event, body.get("event_id"))
