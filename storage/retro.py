@@ -21,6 +21,7 @@ from bot.domain.retro import (
     Note,
     Retro,
     RetroPhase,
+    RetroRecord,
     RetroTemplate,
     VoteResult,
 )
@@ -541,7 +542,7 @@ async def list_verdicts(
 
 async def list_retros_with_notes(
     session: AsyncSession, *, workspace_id: int, channel_id: str | None = None
-) -> list[tuple[Retro, list[Note]]]:
+) -> list[RetroRecord]:
     """Each retro with its notes, for the export; notes of a retro still collecting stay out."""
     stmt = select(RetroRow).where(RetroRow.workspace_id == workspace_id)
     if channel_id is not None:
@@ -549,8 +550,8 @@ async def list_retros_with_notes(
     retros = [_retro(row) for row in await session.scalars(stmt.order_by(RetroRow.id))]
     found = []
     for retro in retros:
-        notes = []
+        notes: list[Note] = []
         if retro.phase is not RetroPhase.COLLECT:
             notes = await list_notes(session, workspace_id=workspace_id, retro_id=retro.id)
-        found.append((retro, notes))
+        found.append(RetroRecord(retro, tuple(notes)))
     return found

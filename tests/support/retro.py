@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +13,9 @@ A = ids.ACTION_RETRO_INPUT
 TEAM_MEMBERS = ("U1", "U2", "U3", "U4", "U5")
 
 
-def add_team(harness: Harness, channel: str = "C1", members: tuple[str, ...] = TEAM_MEMBERS) -> None:
+def add_team(
+    harness: Harness, channel: str = "C1", members: tuple[str, ...] = TEAM_MEMBERS
+) -> None:
     for user in members:
         harness.fake.add_user(user, f"user{user[1:]}", tz="Europe/Berlin")
     harness.fake.add_channel(channel, "pet-clinic", members=[*members, harness.fake.bot_user_id])
@@ -92,11 +93,6 @@ async def add_note(
     )
     await harness.deps.drain()
     return response
-
-
-def everything_sent(harness: Harness) -> str:
-    """Every message, ephemeral, update, view and DM the app sent, as one searchable text."""
-    return "\n".join(json.dumps(call.args, ensure_ascii=False) for call in harness.fake.calls)
 
 
 def thread(harness: Harness, root_ts: str, channel: str = "C1") -> list[dict[str, Any]]:
