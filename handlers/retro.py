@@ -313,12 +313,14 @@ async def press_nudge(
         return
     bot_user = context.get("bot_user_id")
     try:
-        message = await retros.nudge_others(
+        nudge = await retros.claim_nudge(
             client, deps, Origin.of(context), ref, action.user.id, bot_user
         )
     except KaizenError as error:
-        message = build_error(error.message)
-    await respond(**message, replace_original=False)
+        await respond(**build_error(error.message), replace_original=False)
+        return
+    deps.spawn(retros.send_nudges(client, nudge), name="retro.nudge")
+    await respond(**retros.nudged_message(nudge), replace_original=False)
 
 
 # -- the summary's buttons --------------------------------------------------------------------

@@ -387,39 +387,50 @@ async def channel_members(client: AsyncWebClient, channel: str) -> set[str]:
             return members
 
 
-async def nudge_others(
+@dataclass(frozen=True, slots=True)
+class Nudge:
+    retro: Retro
+    users: list[str]
+    again: bool
+
+
+async def claim_nudge(
     client: AsyncWebClient,
     deps: Deps,
     origin: Origin,
     ref: RetroRef,
     user: str,
     bot_user: str | None,
-) -> Message:
-    """DM the channel's members who have no note yet, once per retro; the facilitator only."""
+) -> Nudge:
+    """Who to nudge: channel members with no note yet, once per retro; the facilitator only."""
     async with workspace_transaction(deps, origin) as work:
         retro = await load_retro(work, ref)
         check_facilitator(retro, user)
         check_collecting(retro)
-        participation = await store.get_participation(
-            work.session, workspace_id=work.workspace_id, retro_id=retro.id
-        )
-        members = await channel_members(client, retro.channel_id)
-        quiet = sorted(
-            m
-            for m in members - {bot_user or "", user}
-            if work.reporter_key(m) not in participation.author_keys
-        )
+        ws, scope = work.workspace_id, work.scope(retro.channel_id)
+        taken = await store.get_participation(work.session, workspace_id=ws, retro_id=retro.id)
+        members = await channel_members(client, retro.channel_id) - {bot_user or "", user}
+        quiet = sorted(m for m in members if work.reporter_key(m) not in taken.author_keys)
         if not await store.claim_nudge(
-            work.session, scope=work.scope(retro.channel_id), retro_id=retro.id, now=deps.now()
+            work.session, scope=scope, retro_id=retro.id, now=deps.now()
         ):
-            return build_nudged(0, again=True)
-    for member in quiet:
-        await client.chat_postMessage(channel=member, **build_nudge(retro))
-    logger.info(
-        "retro.nudged",
-        extra={"team": origin.team_id, "channel": retro.channel_id, "count": len(quiet)},
-    )
-    return build_nudged(len(quiet), again=False)
+            return Nudge(retro, [], again=True)
+    extra = {"team": origin.team_id, "channel": retro.channel_id, "count": len(quiet)}
+    logger.info("retro.nudged", extra=extra)
+    return Nudge(retro, quiet, again=False)
+
+
+async def send_nudges(client: AsyncWebClient, nudge: Nudge) -> None:
+    """A DM to each; it says who runs the retro and when notes close, never who wrote what."""
+    for member in nudge.users:
+        try:
+            await client.chat_postMessage(channel=member, **build_nudge(nudge.retro))
+        except SlackApiError as exc:
+            logger.warning("retro.nudge_failed", extra={"error": exc.response.get("error")})
+
+
+def nudged_message(nudge: Nudge) -> Message:
+    return build_nudged(len(nudge.users), again=nudge.again)
 
 
 # -- votes ------------------------------------------------------------------------------------

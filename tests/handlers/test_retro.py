@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import ids
-from bot.fake_slack.driver import datepicker, input_values, plain, users_select
+from bot.fake_slack.driver import datepicker, input_values, plain, static_select, users_select
 from jobs.retro_phases import advance_retro_phases
 from storage.models import ActionItem, Observation, Retro, RetroVote, Theme
 from tests.support.harness import Harness
@@ -364,3 +364,45 @@ async def test_retro_help_and_unknown_subcommands(harness: Harness) -> None:
     assert "/retro start" in response.text and "not built" not in response.text.lower()
     unknown = await harness.driver.command(ids.CMD_RETRO, "frobnicate", user="U1", channel="C1")
     assert "I don't know `/retro frobnicate`" in unknown.text
+
+
+async def test_a_person_sees_and_changes_only_their_own_notes(harness: Harness) -> None:
+    add_team(harness)
+    root = await start_retro(harness)
+    await add_note(harness, root, "U2", "waiting", "Waiting on the vet API keys")
+    await add_note(harness, root, "U3", "defects", "Booking page broke twice")
+    await harness.driver.block_action(
+        ids.ACTION_RETRO_ADD_NOTE, user="U2", channel="C1", message_ts=root
+    )
+    modal = harness.fake.last_view("U2")
+    assert "vet API keys" in json.dumps(modal) and "Booking page" not in json.dumps(modal)
+    await harness.driver.block_action(ids.ACTION_RETRO_EDIT_NOTE, user="U2", view=modal)
+    editing = harness.fake.last_view("U2")
+    assert editing["title"]["text"] == "Change your note"
+    changed = await harness.driver.view_submission(
+        ids.VIEW_RETRO_NOTE,
+        input_values(
+            (ids.BLOCK_RETRO_COLUMN, ids.ACTION_RETRO_INPUT, static_select("waiting")),
+            (ids.BLOCK_RETRO_TEXT, ids.ACTION_RETRO_INPUT, plain("Waiting on the vet API")),
+        ),
+        user="U2",
+        view_id=editing["id"],
+    )
+    assert changed.json == {"response_action": "clear"}
+    # Someone else's note id in the edit modal's metadata changes nothing.
+    forged = await harness.driver.view_submission(
+        ids.VIEW_RETRO_NOTE,
+        input_values(
+            (ids.BLOCK_RETRO_COLUMN, ids.ACTION_RETRO_INPUT, static_select("waiting")),
+            (ids.BLOCK_RETRO_TEXT, ids.ACTION_RETRO_INPUT, plain("Overwritten")),
+        ),
+        user="U2",
+        private_metadata='{"c":"C1","i":1,"n":2}',
+    )
+    assert "only change your own notes" in json.dumps(forged.json)
+    await harness.driver.command(ids.CMD_RETRO, "close", user="U1", channel="C1")
+    await harness.deps.drain()
+    texts = [m["text"] for m in thread(harness, root)]
+    assert any(t.endswith("Waiting on the vet API") for t in texts)
+    assert any(t.endswith("Booking page broke twice") for t in texts)
+    assert not any("Overwritten" in t or "API keys" in t for t in texts)
