@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from bot.app import build_app
 from bot.clock import SettableClock
-from bot.demo import backlog, capture, mapping, story
+from bot.demo import backlog, capture, mapping, retro, story
 from bot.demo.stage import DemoError, Stage
 from bot.deps import Deps
 from bot.fake_slack import FakeSlack, SlackDriver
@@ -29,13 +29,20 @@ from storage.migrate import upgrade
 
 Scene = Callable[[Stage], Awaitable[None]]
 
-SCENES: list[Scene] = [mapping.play, capture.play, mapping.review, backlog.play]
+SCENES: list[Scene] = [mapping.play, capture.play, mapping.review, backlog.play, retro.play]
 
 # Monday of the demo week; scenes set the hour.
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)
 
 
-async def run_demo(out: Path, *, scenes: list[Scene] | None = None, echo: bool = True) -> int:
+async def run_demo(
+    out: Path,
+    *,
+    scenes: list[Scene] | None = None,
+    echo: bool = True,
+    lines: list[str] | None = None,
+) -> int:
+    """Play the story; the transcript is printed (``echo``) and appended to ``lines``."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     out, database = await asyncio.to_thread(_prepare, out)
     secret = secrets.token_hex(16)
@@ -59,6 +66,8 @@ async def run_demo(out: Path, *, scenes: list[Scene] | None = None, echo: bool =
             fake=fake,
         )
         stage = Stage(fake=fake, driver=driver, deps=deps, clock=clock, out=out, monday=MONDAY)
+        if lines is not None:
+            stage.lines = lines
         try:
             for scene in scenes or SCENES:
                 await scene(stage)

@@ -242,13 +242,14 @@ def _lookback_lines(lookback: Lookback) -> list[str]:
     lines = [f"*What the team logged {since}*"]
     if not lookback.totals:
         lines.append("_No waste logged in this period._")
+    compare = any(t.previous_count for t in lookback.totals)
     for total in lookback.totals:
         info = CATEGORIES[total.category]
         lost = f", {format_duration(total.minutes)} lost" if total.minutes else ""
-        lines.append(
-            f"{info.emoji} {info.label}: *{total.count}*{lost} "
-            f"({_change(total.count, total.previous_count)})"
-        )
+        change = f" ({_change(total.count, total.previous_count)})" if compare else ""
+        lines.append(f"{info.emoji} {info.label}: *{total.count}*{lost}{change}")
+    if lookback.totals and not compare:
+        lines.append("_Nothing was logged in the period before, so there is no change to show._")
     if lookback.costliest:
         lines.append("\n*Cost the most time*")
         for waste in lookback.costliest:
@@ -264,9 +265,10 @@ def _more_lines(lookback: Lookback) -> list[str]:
     if lookback.waits:
         lines.append("*Measured waits vs the map*")
         for wait in lookback.waits:
+            waits = "1 wait" if wait.count == 1 else f"{wait.count} waits"
             lines.append(
-                f"• {escape(wait.step_name)}: median {format_hours(wait.median_minutes)} "
-                f"over {wait.count} logged, map says {format_hours(wait.estimate_minutes)}"
+                f"• {escape(wait.step_name)}: measured {format_hours(wait.median_minutes)} "
+                f"(median of {waits}), map estimate {format_hours(wait.estimate_minutes)}"
             )
     if lookback.verdicts:
         lines.append("*Hypothesis verdicts*")

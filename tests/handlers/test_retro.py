@@ -73,7 +73,7 @@ async def test_a_whole_retro_with_five_people(
     shown = json.dumps(announcement)
     assert "DOWNTIME waste walk" in shown and "<!date^" in shown
     assert "Waiting" in shown and "for the CI runner" in shown
-    assert "Test: median" in shown and "map says 8 h" in shown
+    assert "Test: measured 24 h (median of 3 waits), map estimate 8 h" in shown
 
     # -- collect: five people, four write notes, one changes hers ------------------------------
     for author, notes in NOTES.items():
