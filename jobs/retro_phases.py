@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.usecases.clients import client_for_workspace
-from bot.usecases.retros import advance
+from bot.usecases.retros import Advance, advance
 from storage.retro import list_due_retros
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ async def advance_retro_phases(deps: Deps, now: datetime) -> int:
         if client is None:
             continue
         try:
-            if await advance(client, deps, workspace_id, retro) is not None:
+            if await advance(client, deps, workspace_id, retro) is Advance.MOVED:
                 moved += 1
         except SlackApiError as exc:
             # One workspace's Slack trouble must not hold up the others; the next run retries

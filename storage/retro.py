@@ -15,7 +15,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.kaizen import ActionItem, ActionStatus, NewActionItem
-from bot.domain.observations import NewWaste, Source
+from bot.domain.observations import Source
 from bot.domain.retro import (
     OPEN_PHASES,
     Note,
@@ -26,8 +26,8 @@ from bot.domain.retro import (
     VoteResult,
 )
 from storage import kaizen as kaizen_store
-from storage import waste as waste_store
 from storage.models import ActionItem as ActionRow
+from storage.models import Observation
 from storage.models import Retro as RetroRow
 from storage.models import RetroNote as NoteRow
 from storage.models import RetroVote as VoteRow
@@ -394,7 +394,11 @@ async def find_note_by_message(
 async def add_waste_logs(
     session: AsyncSession, *, scope: Scope, retro_id: int, anonymous: bool, now: datetime
 ) -> int:
-    """Each waste-walk note becomes a waste log of its category (no author when anonymous)."""
+    """Each waste-walk note becomes a waste log of its category (no author when anonymous).
+
+    Each log is keyed by its note, so a summary tried again (the bot was out of the channel)
+    adds no log twice; how many were added this time.
+    """
     rows = await session.scalars(
         select(NoteRow)
         .where(NoteRow.workspace_id == scope.workspace_id, NoteRow.retro_id == retro_id)
@@ -402,18 +406,24 @@ async def add_waste_logs(
     )
     added = 0
     for row in list(rows):
-        waste = NewWaste(
-            category=row.column, description=row.text, source=Source.RETRO, anonymous=anonymous
-        )
-        await waste_store.add_observation(
-            session,
-            scope=scope,
-            waste=waste,
-            reporter_id=row.author_id or "",
-            reporter_key=row.author_key,
-            now=now,
-        )
-        added += 1
+        values = {
+            "workspace_id": scope.workspace_id,
+            "channel_id": scope.channel_id,
+            "category": row.column,
+            "description": row.text,
+            "is_wait": False,
+            "work_item": "",
+            "link": "",
+            "source": Source.RETRO.value,
+            "anonymous": anonymous,
+            "reporter_id": None if anonymous else row.author_id,
+            "reporter_key": row.author_key,
+            "reaction_key": f"retro-note:{row.id}",
+            "created_at": now,
+        }
+        table = Observation.__table__
+        if await insert_ignoring_conflict(session, table, values) is not None:  # type: ignore[arg-type]
+            added += 1
     return added
 
 

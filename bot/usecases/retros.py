@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -514,18 +515,27 @@ async def close_phase(
         raise NotFound(NO_OPEN_RETRO)
     check_facilitator(retro, user)
     moved = await advance(client, deps, workspace_id, retro)
-    if moved is None:
+    if moved is Advance.LOST:
         raise NotAllowed("This retro has just moved on; `/retro status` shows where it is.")
-    return retro, moved
+    if moved is Advance.STALLED:
+        raise NotAllowed(str(build_stalled(retro, next_phase(retro.phase))["text"]))
+    return retro, next_phase(retro.phase)
 
 
-async def advance(
-    client: AsyncWebClient, deps: Deps, workspace_id: int, retro: Retro
-) -> RetroPhase | None:
+class Advance(StrEnum):
+    MOVED = "moved"
+    LOST = "lost"
+    """Another process moved the retro first; it posts."""
+    STALLED = "stalled"
+    """The bot is not in the channel: the retro stays where it was, nothing is shown."""
+
+
+async def advance(client: AsyncWebClient, deps: Deps, workspace_id: int, retro: Retro) -> Advance:
     """Move ``retro`` on from the phase it was read in, and post what the new phase shows.
 
-    None when another process moved it first (it posts), or when the bot could not post: then
-    the reveal is taken back (no note shown) and the facilitator told once.
+    Where the bot cannot post, the move is taken back (no note is shown early) and the
+    facilitator told once; the next run tries again. Waste-walk notes become waste logs with
+    the summary, once each however often it is tried.
     """
     new = next_phase(retro.phase)
     scope = Scope(workspace_id, retro.channel_id)
@@ -538,10 +548,9 @@ async def advance(
             new=new,
             now=deps.now(),
         ):
-            return None
-        logged = 0
+            return Advance.LOST
         if new is RetroPhase.SUMMARY and retro.template is RetroTemplate.DOWNTIME:
-            logged = await store.add_waste_logs(
+            await store.add_waste_logs(
                 session, scope=scope, retro_id=retro.id, anonymous=retro.anonymous, now=deps.now()
             )
     logger.info(
@@ -551,31 +560,30 @@ async def advance(
         if new is RetroPhase.VOTE:
             await _reveal(client, deps, scope, retro)
         else:
-            await _post_summary(client, deps, scope, retro, logged)
+            await _post_summary(client, deps, scope, retro)
     except SlackApiError as exc:
         if exc.response.get("error") not in NOT_A_MEMBER:
             raise
         await _stalled(client, deps, scope, retro, new)
-        return None
+        return Advance.STALLED
     async with deps.db.transaction() as session:
         await store.mark_stalled(session, workspace_id=workspace_id, retro_id=retro.id, now=None)
     await refresh_announcement(client, deps, workspace_id, RetroRef(retro.channel_id, retro.id))
-    return new
+    return Advance.MOVED
 
 
 async def _stalled(
     client: AsyncWebClient, deps: Deps, scope: Scope, retro: Retro, new: RetroPhase
 ) -> None:
     async with deps.db.transaction() as session:
-        if new is RetroPhase.VOTE:
-            await store.claim_phase(
-                session,
-                workspace_id=scope.workspace_id,
-                retro_id=retro.id,
-                old=new,
-                new=retro.phase,
-                now=deps.now(),
-            )
+        await store.claim_phase(
+            session,
+            workspace_id=scope.workspace_id,
+            retro_id=retro.id,
+            old=new,
+            new=retro.phase,
+            now=deps.now(),
+        )
         first = await store.mark_stalled(
             session, workspace_id=scope.workspace_id, retro_id=retro.id, now=deps.now()
         )
@@ -615,13 +623,12 @@ async def _reveal(client: AsyncWebClient, deps: Deps, scope: Scope, retro: Retro
     )
 
 
-async def _post_summary(
-    client: AsyncWebClient, deps: Deps, scope: Scope, retro: Retro, logged: int
-) -> None:
+async def _post_summary(client: AsyncWebClient, deps: Deps, scope: Scope, retro: Retro) -> None:
     async with deps.db.transaction() as session:
         ranked = rank_notes(
             await store.list_notes(session, workspace_id=scope.workspace_id, retro_id=retro.id)
         )
+    logged = len(ranked) if retro.template is RetroTemplate.DOWNTIME else 0
     message = build_summary(retro, ranked, logged=logged)
     await client.chat_postMessage(
         channel=retro.channel_id, thread_ts=retro.message_ts, reply_broadcast=True, **message

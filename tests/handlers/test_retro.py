@@ -17,7 +17,7 @@ from jobs.retro_phases import advance_retro_phases
 from storage.models import ActionItem, Observation, Retro, RetroVote, Theme
 from tests.support.harness import Harness
 from tests.support.kaizen import add_stream, add_waits, theme_values
-from tests.support.retro import add_note, add_team, start_retro, thread
+from tests.support.retro import add_note, add_team, start_retro, start_values, thread
 
 NOTES = {
     # author: [(category, text)]; texts are unique so any leak is found by a search
@@ -257,7 +257,6 @@ async def test_a_second_start_while_one_runs_is_refused(harness: Harness) -> Non
 
 
 async def test_deadlines_in_the_past_or_out_of_order_are_field_errors(harness: Harness) -> None:
-    from tests.support.retro import start_values
 
     add_team(harness)
     now = harness.clock()
@@ -406,3 +405,71 @@ async def test_a_person_sees_and_changes_only_their_own_notes(harness: Harness) 
     assert any(t.endswith("Waiting on the vet API") for t in texts)
     assert any(t.endswith("Booking page broke twice") for t in texts)
     assert not any("Overwritten" in t or "API keys" in t for t in texts)
+
+
+async def test_the_bot_removed_before_the_summary_keeps_the_votes_and_logs_once(
+    harness: Harness,
+) -> None:
+    add_team(harness)
+    root = await start_retro(harness)
+    await add_note(harness, root, "U2", "waiting", "Review queue")
+    await harness.driver.command(ids.CMD_RETRO, "close", user="U1", channel="C1")
+    await harness.deps.drain()
+    [note, _] = thread(harness, root)
+    await harness.driver.reaction_added("+1", user="U3", channel="C1", ts=note["ts"])
+    harness.fake.set_member("C1", False)
+    await harness.driver.command(ids.CMD_RETRO, "close", user="U1", channel="C1")
+    await harness.deps.drain()
+    replies = [json.dumps(c.args) for c in harness.fake.calls_to("response_url")]
+    assert any("can't post the summary" in r and "/invite" in r for r in replies)
+    harness.fake.set_member("C1", True)
+    await harness.driver.command(ids.CMD_RETRO, "close", user="U1", channel="C1")
+    await harness.deps.drain()
+    summary = thread(harness, root)[-1]
+    assert "*1 vote*" in json.dumps(summary) and "Review queue" in json.dumps(summary)
+    async with harness.deps.db.transaction() as s:
+        logs = (await s.scalars(select(Observation).where(Observation.source == "retro"))).all()
+    assert [o.description for o in logs] == ["Review queue"]
+
+
+async def test_a_retro_in_a_channel_without_the_bot_is_not_started(harness: Harness) -> None:
+    add_team(harness)
+    harness.fake.set_member("C1", False)
+    now = harness.clock()
+    await harness.driver.command(ids.CMD_RETRO, "start", user="U1", channel="C1")
+
+    values = start_values(collect_until=now + timedelta(days=1), vote_until=now + timedelta(days=2))
+    await harness.driver.view_submission(ids.VIEW_RETRO_START, values, user="U1")
+    await harness.deps.drain()
+    told = [
+        json.dumps(c.args)
+        for c in harness.fake.calls
+        if c.method in ("response_url", "chat.postMessage")
+    ]
+    assert any("so it was not started" in t and "/invite" in t for t in told)
+    async with harness.deps.db.transaction() as s:
+        assert (await s.scalars(select(Retro))).all() == []
+
+
+async def test_a_nudged_person_adds_a_note_from_the_dm(harness: Harness) -> None:
+    add_team(harness)
+    await start_retro(harness)
+    await harness.driver.block_action(
+        ids.ACTION_RETRO_NUDGE, "C1:1", user="U1", channel="C1", is_ephemeral=True
+    )
+    await harness.deps.drain()
+    dm = next(c for c in harness.fake.calls_to("chat.postMessage") if c.args["channel"] == "U5")
+    await harness.driver.block_action(
+        ids.ACTION_RETRO_ADD_NOTE, user="U5", channel="D5", message_ts=str(dm.response["ts"])
+    )
+    submitted = await harness.driver.view_submission(
+        ids.VIEW_RETRO_NOTE,
+        input_values(
+            (ids.BLOCK_RETRO_COLUMN, ids.ACTION_RETRO_INPUT, static_select("motion")),
+            (ids.BLOCK_RETRO_TEXT, ids.ACTION_RETRO_INPUT, plain("Too many meetings")),
+        ),
+        user="U5",
+    )
+    assert submitted.status == 200 and not submitted.text, submitted.text
+    status = await harness.driver.command(ids.CMD_RETRO, "status", user="U5", channel="C1")
+    assert "1 note from 1 person" in status.text and "You have added 1 note" in status.text
