@@ -9,6 +9,7 @@ author before the reveal.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -52,7 +53,7 @@ from bot.domain.vsm import Step, measure_waits
 from bot.domain.wastes import WasteCategory
 from bot.usecases.notify import NOT_A_MEMBER, tell
 from bot.usecases.work import Origin, Work, workspace_transaction
-from bot.views.common import Message, build_error, with_invite_hint
+from bot.views.common import Message, build_error, escape, with_invite_hint
 from bot.views.retro import (
     build_announcement,
     build_note_message,
@@ -86,12 +87,15 @@ class RetroRef:
         parts = (value or "").split(":")
         if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts[1:]):
             return None
+        if not re.fullmatch(TEAM_CHANNEL_ID, parts[0]):
+            return None
         ref = cls(parts[0], int(parts[1]), int(parts[2]) if len(parts) == 3 else None)
         if channel is not None and channel[:1] in "CG" and channel != ref.channel_id:
             return None
         return ref
 
 
+TEAM_CHANNEL_ID = r"[CG][A-Z0-9]{1,31}"
 GONE = "That retro is not in this channel any more."
 NO_OPEN_RETRO = (
     "There is no retro collecting notes or votes in this channel. Start one with `/retro start`."
@@ -119,7 +123,7 @@ async def check_no_open_retro(deps: Deps, origin: Origin, channel: str) -> None:
 
 def already_running(retro: Retro) -> str:
     return (
-        f"This channel already has a retro running: *{retro.title}*, facilitated by "
+        f"This channel already has a retro running: *{escape(retro.title)}*, facilitated by "
         f"<@{retro.facilitator_id}>. One retro at a time per channel; `/retro status` shows "
         "where it is."
     )
@@ -161,7 +165,7 @@ async def announce(
             await store.delete_retro(
                 work.session, scope=work.scope(retro.channel_id), retro_id=retro.id
             )
-        text = {"text": f"I can't post *{retro.title}* here, so it was not started."}
+        text = {"text": f"I can't post *{escape(retro.title)}* here, so it was not started."}
         hint = with_invite_hint(text, retro.channel_id)
         await tell(
             client, user=retro.facilitator_id, channel=None, message=hint, response_url=response_url

@@ -329,7 +329,7 @@ def build_announcement(
         blocks.append(
             context_line(f"React with :{vote_emoji}: on the notes in the thread to vote.")
         )
-    text = f"{retro.title}: {PHASE_LABELS[retro.phase]}, {_notes_label(notes)}"
+    text = f"{escape(retro.title)}: {PHASE_LABELS[retro.phase]}, {_notes_label(notes)}"
     return {"text": clip(text, 3000), "blocks": blocks}
 
 
@@ -397,8 +397,8 @@ def build_summary(retro: Retro, ranked: Sequence[Note], *, logged: int) -> Messa
         blocks.append(section("\n".join(lines)))
     if logged:
         blocks.append(context_line(f":wastebasket: {_notes_label(logged)} became waste logs."))
-    top = f"; top: {clip(ranked[0].text, 200)}" if ranked else ""
-    return {"text": f"{retro.title}: the results{top}", "blocks": blocks}
+    top = f"; top: {clip(escape(ranked[0].text), 200)}" if ranked else ""
+    return {"text": f"{escape(retro.title)}: the results{top}", "blocks": blocks}
 
 
 # -- replies ----------------------------------------------------------------------------------
@@ -439,7 +439,7 @@ def build_status(
             action_id=ids.ACTION_RETRO_NUDGE, text="Nudge the others", value=button_value(retro)
         )
         blocks.append(ActionsBlock(elements=[nudge]).to_dict())
-    return build_ephemeral(f"{retro.title}: {PHASE_LABELS[retro.phase]}", blocks)
+    return build_ephemeral(f"{escape(retro.title)}: {PHASE_LABELS[retro.phase]}", blocks)
 
 
 def build_nudge(retro: Retro) -> Message:
@@ -451,7 +451,7 @@ def build_nudge(retro: Retro) -> Message:
         action_id=ids.ACTION_RETRO_ADD_NOTE, text="Add a note", value=button_value(retro)
     )
     return {
-        "text": f"Add your note to {retro.title}",
+        "text": f"Add your note to {escape(retro.title)}",
         "blocks": [section(text), ActionsBlock(elements=[add]).to_dict()],
     }
 
@@ -470,7 +470,8 @@ def build_stalled(retro: Retro, phase: RetroPhase) -> Message:
     step = "reveal the notes for voting" if phase is RetroPhase.VOTE else "post the summary"
     return {
         "text": (
-            f":warning: I can't {step} of *{retro.title}*: I'm no longer in <#{retro.channel_id}>. "
+            f":warning: I can't {step} of *{escape(retro.title)}*: "
+            f"I'm no longer in <#{retro.channel_id}>. "
             "Nothing is lost and no note was shown. Invite me back with `/invite @kaizen-bot`, "
             "and it moves on at the next check (or run `/retro close`)."
         )
