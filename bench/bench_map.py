@@ -19,9 +19,9 @@ from bot.app import build_app
 from bot.charts.vsm_map import render_value_stream
 from bot.deps import Deps
 from bot.domain.vsm import MapState, Step, StepDraft
-from bot.fake_slack import FakeSlack, SlackDriver
 from bot.server import EVENTS_PATH, bound_port, build_web_app, start_site
 from bot.settings import Settings
+from fake_slack import FakeSlack, SlackDriver
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.vsm import add_step

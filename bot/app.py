@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
@@ -30,6 +31,21 @@ NOT_INSTALLED = (
     ":wave: kaizen-bot is not installed in this workspace (or was removed). "
     "Ask a workspace admin to install it again; nothing was stored."
 )
+
+
+class _WithoutBody(logging.Filter):
+    """Bolt logs the whole body of a badly signed request; keep one line instead.
+
+    The HTTP edge refuses such requests before Bolt sees them, so this only fires when Bolt's
+    own clock disagrees at the very edge of the five-minute window.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = "request.unverified", ()
+        return True
+
+
+_BOLT_VERIFICATION_LOGGER = "slack_bolt.AsyncRequestVerification"
 
 
 def build_oauth_flow(deps: Deps) -> AsyncOAuthFlow | None:
@@ -72,6 +88,10 @@ def build_app(
         **bolt_options,
     )
 
+    bolt_logger = logging.getLogger(_BOLT_VERIFICATION_LOGGER)
+    if not any(isinstance(f, _WithoutBody) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_WithoutBody())
+
     @app.middleware
     async def provide_deps(context: Any, next: Callable[[], Awaitable[None]]) -> None:
         context["deps"] = deps
@@ -88,9 +108,23 @@ def build_app(
 async def _handle_error(
     error: Exception, request: AsyncBoltRequest, body: dict[str, Any], client: AsyncWebClient
 ) -> BoltResponse:
-    """Log an unexpected error under a short id and tell the user that id, never a trace."""
-    error_id = secrets.token_hex(4)
+    """Log an unexpected error under a short id and tell the user that id, never a trace.
+
+    Nothing is sent anywhere for a request whose signature was not verified: its
+    ``response_url``, channel and user are whatever the sender chose.
+    """
     ctx = request.context
+    if request.mode != "socket_mode" and not ctx.get("signature_verified"):
+        logger.warning("request.unverified", extra={"reason": type(error).__name__})
+        return BoltResponse(status=401, body='{"error": "invalid request"}')
+    if isinstance(error, ValidationError):
+        # Slack's payloads always carry what the models declare; this one did not.
+        logger.warning(
+            "request.malformed",
+            extra={"reason": "invalid_fields", "errors": error.error_count(), "team": ctx.team_id},
+        )
+        return BoltResponse(status=400, body='{"error": "malformed request"}')
+    error_id = secrets.token_hex(4)
     logger.error(
         "listener.failed",
         exc_info=error,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -13,6 +14,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.deps import Deps
+from bot.inbound import MalformedRequest, check_signature, read_envelope
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +28,11 @@ def build_web_app(app: AsyncApp, deps: Deps, *, slack_routes: bool = True) -> we
     """The HTTP server; in Socket Mode (``slack_routes=False``) it serves only the health check."""
     web_app = web.Application(client_max_size=MAX_BODY)
 
+    secret = deps.settings.slack_signing_secret
+    signing_secret = secret.get_secret_value() if secret else None
+
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_request = reparse_form_body(await to_bolt_request(request))
-        bolt_response = await app.async_dispatch(bolt_request)
-        return await to_aiohttp_response(bolt_response)
+        return await dispatch_slack_request(app, request, signing_secret)
 
     async def healthz(_request: web.Request) -> web.Response:
         if await deps.db.ping():
@@ -56,6 +59,34 @@ def build_web_app(app: AsyncApp, deps: Deps, *, slack_routes: bool = True) -> we
         web_app.router.add_get(oauth_flow.install_path, oauth)
         web_app.router.add_get(oauth_flow.redirect_uri_path, oauth)
     return web_app
+
+
+async def dispatch_slack_request(
+    app: AsyncApp, request: web.Request, signing_secret: str | None
+) -> web.Response:
+    """Verify, then check the shape, then hand to Bolt: nothing unverified is read or logged."""
+    raw = await request.read()
+    refused = check_signature(
+        secret=signing_secret, headers=request.headers, body=raw, now=time.time()
+    )
+    if refused is not None:
+        # One line: never the body, the signature or the timestamp an attacker chose.
+        logger.warning("request.unverified", extra={"reason": refused, "size": len(raw)})
+        return web.json_response({"error": "invalid request"}, status=401)
+    try:
+        envelope = read_envelope(raw, request.content_type)
+    except MalformedRequest as exc:
+        logger.warning("request.malformed", extra={"reason": exc.reason, "size": len(raw)})
+        return web.json_response({"error": "malformed request"}, status=400)
+    bolt_request = reparse_form_body(
+        AsyncBoltRequest(
+            body=envelope.text,
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]
+        )
+    )
+    bolt_request.context["signature_verified"] = True
+    return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
 
 def reparse_form_body(request: AsyncBoltRequest) -> AsyncBoltRequest:

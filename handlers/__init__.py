@@ -5,10 +5,21 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot import ids
+from handlers import (
+    action_items,
+    channel_settings,
+    home,
+    kaizen,
+    reactions,
+    retro,
+    themes,
+    vsm,
+    wait,
+    waste,
+)
 from handlers import help as help_
-from handlers import home, kaizen, reactions, retro, vsm, wait, waste
 
-BUILT = (waste, wait, reactions, vsm, kaizen, home, retro)
+BUILT = (waste, wait, reactions, vsm, kaizen, themes, action_items, channel_settings, home, retro)
 NOT_BUILT_YET = (ids.CMD_FLOW,)
 
 

@@ -6,11 +6,19 @@ Slack edge needs: modal field errors and checking a response URL carried in meta
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
+
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.errors import KaizenError
+from bot.usecases.notify import tell
+
+T = TypeVar("T")
 
 
 class FormErrors(Exception):
@@ -48,3 +56,49 @@ def trusted_response_url(url: str | None, deps: Deps) -> str | None:
     if parsed.scheme in ("https", "http") and parsed.netloc in allowed:
         return url
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted(Generic[T]):
+    """A modal submission that was acked as accepted, with what storing it gave."""
+
+    value: T
+
+
+async def ack_form(
+    ack: AsyncAck, fields: dict[str | None, str], work: Awaitable[T]
+) -> Accepted[T] | None:
+    """Run a submission's reading and storing, then ack: field errors inline, else accepted.
+
+    ``work`` is a coroutine not yet started, so everything it raises is caught here.
+    """
+    try:
+        value = await work
+    except (KaizenError, FormErrors) as error:
+        await ack(**errors_ack(error, fields))
+        return None
+    await ack()
+    return Accepted(value)
+
+
+def confirm(
+    client: AsyncWebClient,
+    deps: Deps,
+    *,
+    user: str,
+    channel: str | None,
+    message: dict[str, Any],
+    response_url: str | None,
+    name: str,
+) -> None:
+    """Tell the person after the reply, through the response URL a modal carried if trusted."""
+    deps.spawn(
+        tell(
+            client,
+            user=user,
+            channel=channel,
+            message=message,
+            response_url=trusted_response_url(response_url, deps),
+        ),
+        name=name,
+    )

@@ -17,11 +17,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.deps import Deps
 from bot.domain.votes import base_emoji
-from bot.usecases import retros
+from bot.usecases import retros, votes, waste
 from bot.usecases.work import Origin, workspace_transaction
-from handlers import kaizen, waste
 from handlers.payloads import ReactionEvent
 from storage.channels import get_channel_config
+from storage.workspaces import Scope
+
+Routed = tuple[str, Origin, Scope, ReactionEvent, str]
 
 
 def register(app: AsyncApp) -> None:
@@ -29,7 +31,7 @@ def register(app: AsyncApp) -> None:
     app.event(ids.EVENT_REACTION_REMOVED)(reaction_removed)
 
 
-async def _route(body: dict[str, Any], context: Any, deps: Deps) -> tuple[str, Any] | None:
+async def _route(body: dict[str, Any], context: Any, deps: Deps) -> Routed | None:
     event = ReactionEvent.model_validate(body["event"])
     if event.item.type != "message" or not event.item.channel or not event.item.ts:
         return None
@@ -39,11 +41,10 @@ async def _route(body: dict[str, Any], context: Any, deps: Deps) -> tuple[str, A
     async with workspace_transaction(deps, origin) as work:
         scope = work.scope(event.item.channel)
         config = await get_channel_config(work.session, scope=scope)
-    emoji = base_emoji(event.reaction)
-    if emoji == base_emoji(config.waste_emoji):
-        return "waste", (origin, scope, event)
-    if kaizen.is_vote_emoji(emoji, config):
-        return "vote", (origin, scope, event)
+    if base_emoji(event.reaction) == base_emoji(config.waste_emoji):
+        return "waste", origin, scope, event, event.item.ts
+    if votes.is_vote_emoji(event.reaction, config):
+        return "vote", origin, scope, event, event.item.ts
     return None
 
 
@@ -53,19 +54,16 @@ async def reaction_added(
     routed = await _route(body, context, deps)
     if routed is None:
         return
-    kind, (origin, scope, event) = routed
-    if kind == "waste":
-        await waste.log_waste_reaction(client, deps, origin, scope, event, body.get("event_id"))
-    elif kind == "vote" and not await retros.vote_on_note(
-        client,
-        deps,
-        origin,
-        scope.channel_id,
-        event.item.ts or "",
-        event.user,
-        body.get("event_id"),
+    kind, origin, scope, event, ts = routed
+    delivery = body.get("event_id")
+    if kind == "vote" and await retros.vote_on_note(
+        client, deps, origin, scope, user=event.user, message_ts=ts, delivery=delivery
     ):
-        await kaizen.vote_by_reaction(client, deps, origin, scope, event, body.get("event_id"))
+        return  # a revealed retro note, not a theme
+    log = waste.log_waste_reaction if kind == "waste" else votes.cast_vote
+    await log(
+        client, deps, origin, scope, user=event.user, message_ts=ts, delivery=body.get("event_id")
+    )
 
 
 async def reaction_removed(
@@ -74,10 +72,13 @@ async def reaction_removed(
     routed = await _route(body, context, deps)
     if routed is None:
         return
-    kind, (origin, scope, event) = routed
+    kind, origin, scope, event, ts = routed
     if kind == "waste":
-        await waste.retract_waste_reaction(deps, origin, scope, event)
-    elif kind == "vote" and not await retros.unvote_on_note(
-        deps, origin, scope.channel_id, event.item.ts or "", event.user, body.get("event_id")
+        await waste.retract_waste_reaction(deps, origin, scope, user=event.user, message_ts=ts)
+    elif not await retros.unvote_on_note(
+        deps, origin, scope, user=event.user, message_ts=ts, delivery=body.get("event_id")
     ):
-        await kaizen.unvote_by_reaction(client, deps, origin, scope, event, body.get("event_id"))
+        await votes.remove_vote(
+            client, deps, origin, scope, user=event.user, message_ts=ts,
+            delivery=body.get("event_id"),
+        )  # fmt: skip

@@ -7,7 +7,7 @@ Votes on revealed notes arrive as reactions through ``handlers.reactions``, whic
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -17,7 +17,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.deps import Deps
 from bot.domain.errors import InvalidInput, KaizenError
-from bot.domain.kaizen import NewActionItem, clean_action_text
 from bot.domain.retro import (
     RetroTemplate,
     clean_retro_title,
@@ -30,7 +29,7 @@ from bot.usecases.retros import RetroRef
 from bot.usecases.work import Origin
 from bot.views.common import build_ephemeral, build_error
 from bot.views.help import build_help
-from bot.views.kaizen import build_action_added, build_action_modal, build_theme_modal
+from bot.views.kaizen import build_action_added, build_action_modal
 from bot.views.retro import (
     build_note_modal,
     build_phase_moved,
@@ -38,6 +37,7 @@ from bot.views.retro import (
     build_status,
 )
 from handlers.edge import FormErrors, errors_ack, trusted_response_url
+from handlers.forms import open_theme_form, read_action_item_form
 from handlers.help import HELP_WORDS, unknown_subcommand
 from handlers.payloads import BlockActions, Command, ModalMeta, ViewSubmission
 from storage.retro import NewRetro
@@ -337,18 +337,18 @@ async def open_theme_from_note(
     await ack()
     action = BlockActions.model_validate(body)
     ref = RetroRef.parse(action.action.value, action.channel_id)
+    origin = Origin.of(context)
     try:
         if ref is None:
             raise InvalidInput(retros.GONE)
-        retro, note, steps = await retros.summary_note(deps, Origin.of(context), ref)
+        retro, note = await retros.summary_note(deps, origin, ref)
     except KaizenError as error:
         await respond(**build_error(error.message), replace_original=False)
         return
-    # The theme modal's own metadata (see handlers.kaizen): its channel and whether it has steps.
-    metadata = {"c": retro.channel_id, "s": True} if steps else {"c": retro.channel_id}
     draft = retros.theme_draft(retro, note)
-    view = build_theme_modal(metadata=metadata, steps=steps, draft=draft)
-    await client.views_open(trigger_id=action.trigger_id, view=view)
+    await open_theme_form(
+        client, deps, origin, action.trigger_id, retro.channel_id, action.response_url, draft
+    )
 
 
 async def open_action_from_note(
@@ -365,7 +365,7 @@ async def open_action_from_note(
     try:
         if ref is None:
             raise InvalidInput(retros.GONE)
-        retro, note, _ = await retros.summary_note(deps, Origin.of(context), ref)
+        retro, note = await retros.summary_note(deps, Origin.of(context), ref)
     except KaizenError as error:
         await respond(**build_error(error.message), replace_original=False)
         return
@@ -380,28 +380,6 @@ async def open_action_from_note(
     await client.views_open(trigger_id=action.trigger_id, view=view)
 
 
-def _read_action_form(sub: ViewSubmission) -> NewActionItem:
-    a = ids.ACTION_KAIZEN_INPUT
-    errors: dict[str, str] = {}
-    text = ""
-    try:
-        text = clean_action_text(sub.text(ids.BLOCK_ACTION_TEXT, a))
-    except KaizenError as error:
-        errors[ids.BLOCK_ACTION_TEXT] = error.message
-    owner = str((sub.value(ids.BLOCK_ACTION_OWNER, a) or {}).get("selected_user") or "")
-    if not re.match(USER_ID, owner):
-        errors[ids.BLOCK_ACTION_OWNER] = "Pick who owns this action."
-    picked = (sub.value(ids.BLOCK_ACTION_DUE, a) or {}).get("selected_date")
-    due = None
-    try:
-        due = date.fromisoformat(picked) if picked else None
-    except ValueError:
-        errors[ids.BLOCK_ACTION_DUE] = "Pick a date from the calendar."
-    if errors:
-        raise FormErrors(errors)
-    return NewActionItem(text=text, owner_id=owner, due_date=due)
-
-
 async def submit_retro_action(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
 ) -> None:
@@ -410,7 +388,7 @@ async def submit_retro_action(
         meta = RetroModalMeta.parse(sub.view.private_metadata)
         if meta.ref is None:
             raise InvalidInput(retros.GONE)
-        item = _read_action_form(sub)
+        item, _ = read_action_item_form(sub)
         added = await retros.add_retro_action(deps, Origin.of(context), meta.ref, item, sub.user.id)
     except (KaizenError, FormErrors) as error:
         fields = {None: ids.BLOCK_ACTION_TEXT, "due": ids.BLOCK_ACTION_DUE}

@@ -14,19 +14,20 @@ from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidInput, KaizenError
 from bot.domain.observations import NewWaste, Source
 from bot.domain.wastes import WasteCategory, clean_description, parse_quick_wait
-from bot.usecases.notify import tell
+from bot.usecases.waste import log_waste
 from bot.usecases.work import Origin, workspace_transaction
 from bot.views.common import build_ephemeral, build_error
 from bot.views.help import build_help
 from bot.views.waste import MAX_WORK_ITEM, build_wait_modal, build_waste_confirmation
-from handlers.edge import FormErrors, errors_ack, trusted_response_url
+from handlers.edge import ack_form, confirm
+from handlers.forms import Fields, WasteModalMeta
 from handlers.help import HELP_WORDS
 from handlers.payloads import Command, ViewSubmission
-from handlers.waste import WasteModalMeta, store_submission
-from storage import waste as store
-from storage.vsm import find_step, list_steps
+from storage.vsm import list_steps
 
 logger = logging.getLogger(__name__)
+
+WAIT_FIELDS: dict[str | None, str] = {"step": ids.BLOCK_WAIT_STEP, None: ids.BLOCK_WAIT_REASON}
 
 
 def register(app: AsyncApp) -> None:
@@ -58,95 +59,53 @@ async def _quick_wait(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any
         quick = parse_quick_wait(cmd.text)
     except KaizenError as error:
         return build_error(error.message)
-    async with workspace_transaction(deps, origin) as work:
-        if not await work.first_delivery(cmd.trigger_id):
-            return build_ephemeral("That wait is logged already.")
-        scope = work.scope(cmd.channel_id)
-        step = None
-        if quick.step_hint:
-            step = await find_step(work.session, scope=scope, name=quick.step_hint)
-        new = NewWaste(
-            category=WasteCategory.WAITING.value,
-            description=quick.reason_without_step if step else quick.reason,
-            minutes=quick.minutes,
-            is_wait=True,
-            step_id=step.id if step else None,
-            source=Source.COMMAND,
-        )
-        waste = await store.add_observation(
-            work.session,
-            scope=scope,
-            waste=new,
-            reporter_id=cmd.user_id,
-            reporter_key=work.reporter_key(cmd.user_id),
-            now=deps.now(),
-        )
-    assert waste is not None
-    logger.info("wait.logged", extra={"team": origin.team_id, "channel": cmd.channel_id})
+    waste = await log_waste(
+        deps, origin, cmd.channel_id, quick, user=cmd.user_id, delivery=cmd.trigger_id
+    )
+    if waste is None:
+        return build_ephemeral("That wait is logged already.")
     return build_waste_confirmation(waste)
 
 
 def _read_wait_form(sub: ViewSubmission) -> NewWaste:
-    errors: dict[str, str] = {}
-    minutes = 0
-    try:
-        minutes = parse_duration(sub.text(ids.BLOCK_WAIT_MINUTES, ids.ACTION_WAIT_INPUT))
-    except KaizenError as error:
-        errors[ids.BLOCK_WAIT_MINUTES] = error.message
-    reason = ""
-    try:
-        reason = clean_description(sub.text(ids.BLOCK_WAIT_REASON, ids.ACTION_WAIT_INPUT))
-    except KaizenError as error:
-        errors[ids.BLOCK_WAIT_REASON] = error.message.replace(
-            "what happened", "what you waited for"
-        )
-    work_item = sub.text(ids.BLOCK_WAIT_WORK_ITEM, ids.ACTION_WAIT_INPUT).strip()
-    if len(work_item) > MAX_WORK_ITEM:
-        errors[ids.BLOCK_WAIT_WORK_ITEM] = f"Keep the work item to {MAX_WORK_ITEM} characters."
-    step_id = None
-    if step := sub.selected(ids.BLOCK_WAIT_STEP, ids.ACTION_WAIT_INPUT):
-        if step.isdigit():
-            step_id = int(step)
-        else:
-            errors[ids.BLOCK_WAIT_STEP] = "Pick a step of this channel's value stream."
-    if errors:
-        raise FormErrors(errors)
-    return NewWaste(
-        category=WasteCategory.WAITING.value,
-        description=reason,
-        minutes=minutes,
-        is_wait=True,
-        step_id=step_id,
-        work_item=work_item,
-        source=Source.MODAL,
+    form = Fields(sub, ids.ACTION_WAIT_INPUT)
+    minutes = form.clean(ids.BLOCK_WAIT_MINUTES, parse_duration, 0)
+    reason = form.clean(ids.BLOCK_WAIT_REASON, clean_description)
+    if ids.BLOCK_WAIT_REASON in form.errors:
+        worded = form.errors[ids.BLOCK_WAIT_REASON]
+        form.errors[ids.BLOCK_WAIT_REASON] = worded.replace("what happened", "what you waited for")
+    work_item = form.text(ids.BLOCK_WAIT_WORK_ITEM).strip()
+    form.require(
+        ids.BLOCK_WAIT_WORK_ITEM,
+        len(work_item) <= MAX_WORK_ITEM,
+        f"Keep the work item to {MAX_WORK_ITEM} characters.",
     )
+    step_id = form.number(ids.BLOCK_WAIT_STEP, "Pick a step of this channel's value stream.")
+    form.check()
+    return NewWaste(
+        category=WasteCategory.WAITING.value, description=reason, minutes=minutes,
+        is_wait=True, step_id=step_id, work_item=work_item, source=Source.MODAL,
+    )  # fmt: skip
+
+
+async def _log(deps: Deps, origin: Origin, sub: ViewSubmission) -> Any:
+    meta = WasteModalMeta.parse(sub.view.private_metadata)
+    if meta.c is None:
+        raise InvalidInput("This form can't be read any more. Close it and run /wait again.")
+    new = _read_wait_form(sub)
+    delivery = f"view:{sub.view.id}:{sub.view.callback_id}"
+    return meta, await log_waste(deps, origin, meta.c, new, user=sub.user.id, delivery=delivery)
 
 
 async def submit_wait(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
 ) -> None:
     sub = ViewSubmission.model_validate(body)
-    origin = Origin.of(context)
-    try:
-        meta = WasteModalMeta.parse(sub.view.private_metadata)
-        if meta.c is None:
-            raise InvalidInput("This form can't be read any more. Close it and run /wait again.")
-        new = _read_wait_form(sub)
-        waste = await store_submission(
-            deps, origin, sub, meta.c, new, step_block=ids.BLOCK_WAIT_STEP
-        )
-    except (InvalidInput, FormErrors) as error:
-        await ack(**errors_ack(error, {None: ids.BLOCK_WAIT_REASON}))
+    accepted = await ack_form(ack, WAIT_FIELDS, _log(deps, Origin.of(context), sub))
+    if accepted is None or accepted.value[1] is None:
         return
-    await ack()
-    if waste is not None:
-        deps.spawn(
-            tell(
-                client,
-                user=sub.user.id,
-                channel=meta.c,
-                message=build_waste_confirmation(waste),
-                response_url=trusted_response_url(meta.r, deps),
-            ),
-            name="wait.confirm",
-        )
+    meta, waste = accepted.value
+    confirm(
+        client, deps, user=sub.user.id, channel=meta.c,
+        message=build_waste_confirmation(waste), response_url=meta.r, name="wait.confirm",
+    )  # fmt: skip

@@ -1,7 +1,7 @@
 """Capturing waste: /waste (quick text or modal), the "Log as waste" shortcut, Undo, categories.
 
 The waste emoji reaction arrives through ``handlers.reactions``, which calls
-``log_waste_reaction`` and ``retract_waste_reaction`` here.
+``bot.usecases.waste`` as this module does.
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any, ClassVar
+from typing import Any
 
-from pydantic import Field
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -19,50 +18,40 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.deps import Deps
 from bot.domain.durations import parse_duration
-from bot.domain.errors import InvalidInput, KaizenError
-from bot.domain.observations import LoggedWaste, NewWaste, Source
+from bot.domain.errors import KaizenError
+from bot.domain.observations import NewWaste, Source
 from bot.domain.wastes import WasteCategory, clean_description, parse_quick_waste
-from bot.usecases.notify import BEFORE_ACK_BUDGET, tell, user_tz_offset
+from bot.usecases.notify import BEFORE_ACK_BUDGET, user_tz_offset
+from bot.usecases.waste import log_waste
 from bot.usecases.work import Origin, workspace_transaction
 from bot.views.common import build_ephemeral, build_error, with_invite_hint
 from bot.views.help import build_help
 from bot.views.waste import (
     MAX_LINK,
-    build_reaction_prompt,
     build_undone,
     build_waste_confirmation,
     build_waste_list,
     build_waste_modal,
 )
-from handlers.edge import FormErrors, errors_ack, trusted_response_url
+from handlers.edge import ack_form, confirm
+from handlers.forms import CATEGORIES, Fields, WasteModalMeta
 from handlers.help import HELP_WORDS
 from handlers.payloads import (
     CHANNEL_ID,
     BlockActions,
     Command,
     MessageShortcut,
-    ModalMeta,
-    ReactionEvent,
     ViewSubmission,
 )
 from storage import waste as store
-from storage.vsm import get_step, list_steps
-from storage.workspaces import Scope
+from storage.vsm import list_steps
 
 logger = logging.getLogger(__name__)
 
-
-class WasteModalMeta(ModalMeta):
-    """What the modal carries between opening and submit (``private_metadata``)."""
-
-    command: ClassVar[str] = ids.CMD_WASTE
-
-    c: str | None = Field(default=None, pattern=CHANNEL_ID)
-    s: Source = Source.MODAL
-    ts: str | None = Field(default=None, pattern=r"^\d{1,12}\.\d{1,8}$")
-    r: str | None = Field(default=None, max_length=500)
-    ni: bool = False
-    """The bot is not in the channel: the confirmation says how to invite it."""
+WASTE_FIELDS: dict[str | None, str] = {
+    "step": ids.BLOCK_WASTE_STEP,
+    None: ids.BLOCK_WASTE_DESCRIPTION,
+}
 
 
 def register(app: AsyncApp) -> None:
@@ -106,22 +95,11 @@ async def _quick_log(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any]
         minutes=quick.minutes,
         source=Source.COMMAND,
     )
-    async with workspace_transaction(deps, origin) as work:
-        if not await work.first_delivery(cmd.trigger_id):
-            return build_ephemeral("That waste is logged already.")
-        waste = await store.add_observation(
-            work.session,
-            scope=work.scope(cmd.channel_id),
-            waste=new,
-            reporter_id=cmd.user_id,
-            reporter_key=work.reporter_key(cmd.user_id),
-            now=deps.now(),
-        )
-    assert waste is not None
-    logger.info(
-        "waste.logged",
-        extra={"team": origin.team_id, "channel": cmd.channel_id, "source": "command"},
+    waste = await log_waste(
+        deps, origin, cmd.channel_id, new, user=cmd.user_id, delivery=cmd.trigger_id
     )
+    if waste is None:
+        return build_ephemeral("That waste is logged already.")
     return build_waste_confirmation(waste)
 
 
@@ -205,121 +183,64 @@ async def open_waste_modal_from_home(
 
 def _read_waste_form(sub: ViewSubmission, meta: WasteModalMeta) -> tuple[str, NewWaste]:
     """The channel and the new log, or FormErrors naming every bad field."""
-    errors: dict[str, str] = {}
-    value = sub.text
-    channel = meta.c or sub.value(ids.BLOCK_WASTE_CHANNEL, ids.ACTION_WASTE_INPUT) or {}
-    if isinstance(channel, dict):
-        channel = channel.get("selected_conversation") or ""
-    if not re.match(CHANNEL_ID, str(channel)):
-        errors[ids.BLOCK_WASTE_CHANNEL] = "Pick the channel of the team this waste belongs to."
-    category = sub.selected(ids.BLOCK_WASTE_CATEGORY, ids.ACTION_WASTE_INPUT)
-    if category not in {c.value for c in WasteCategory}:
-        errors[ids.BLOCK_WASTE_CATEGORY] = "Pick one of the eight kinds of waste."
-    description = ""
-    try:
-        description = clean_description(value(ids.BLOCK_WASTE_DESCRIPTION, ids.ACTION_WASTE_INPUT))
-    except KaizenError as error:
-        errors[ids.BLOCK_WASTE_DESCRIPTION] = error.message
-    minutes = None
-    if typed := value(ids.BLOCK_WASTE_MINUTES, ids.ACTION_WASTE_INPUT).strip():
-        try:
-            minutes = parse_duration(typed)
-        except KaizenError as error:
-            errors[ids.BLOCK_WASTE_MINUTES] = error.message
-    link = value(ids.BLOCK_WASTE_LINK, ids.ACTION_WASTE_INPUT).strip()
-    if link and (not re.match(r"^https?://\S+$", link) or len(link) > MAX_LINK):
-        errors[ids.BLOCK_WASTE_LINK] = "Paste a web address starting with https://"
-    step_id = None
-    if step := sub.selected(ids.BLOCK_WASTE_STEP, ids.ACTION_WASTE_INPUT):
-        if not step.isdigit():
-            errors[ids.BLOCK_WASTE_STEP] = "Pick a step of this channel's value stream."
-        else:
-            step_id = int(step)
-    checked = (sub.value(ids.BLOCK_WASTE_ANONYMOUS, ids.ACTION_WASTE_INPUT) or {}).get(
-        "selected_options"
-    ) or []
-    if errors:
-        raise FormErrors(errors)
-    new = NewWaste(
-        category=category,
-        description=description,
-        minutes=minutes,
-        step_id=step_id,
-        link=link,
-        source=meta.s if meta.s in (Source.SHORTCUT, Source.MODAL) else Source.MODAL,
-        anonymous=any(o.get("value") == "anonymous" for o in checked),
-        message_ts=meta.ts,
+    form = Fields(sub, ids.ACTION_WASTE_INPUT)
+    channel = meta.c or form.picked(ids.BLOCK_WASTE_CHANNEL, "selected_conversation") or ""
+    form.require(
+        ids.BLOCK_WASTE_CHANNEL,
+        bool(re.match(CHANNEL_ID, channel)),
+        "Pick the channel of the team this waste belongs to.",
     )
-    return str(channel), new
+    category = form.selected(ids.BLOCK_WASTE_CATEGORY)
+    form.require(
+        ids.BLOCK_WASTE_CATEGORY, category in CATEGORIES, "Pick one of the eight kinds of waste."
+    )
+    description = form.clean(ids.BLOCK_WASTE_DESCRIPTION, clean_description)
+    typed = form.text(ids.BLOCK_WASTE_MINUTES).strip()
+    minutes = form.clean(ids.BLOCK_WASTE_MINUTES, parse_duration, None) if typed else None
+    link = _read_link(form)
+    step_id = form.number(ids.BLOCK_WASTE_STEP, "Pick a step of this channel's value stream.")
+    checked = form.picked_options(ids.BLOCK_WASTE_ANONYMOUS)
+    form.check()
+    source = meta.s if meta.s in (Source.SHORTCUT, Source.MODAL) else Source.MODAL
+    new = NewWaste(
+        category=category, description=description, minutes=minutes, step_id=step_id,
+        link=link, source=source, anonymous="anonymous" in checked, message_ts=meta.ts,
+    )  # fmt: skip
+    return channel, new
+
+
+def _read_link(form: Fields) -> str:
+    link = form.text(ids.BLOCK_WASTE_LINK).strip()
+    web_address = bool(re.match(r"^https?://\S+$", link)) and len(link) <= MAX_LINK
+    form.require(
+        ids.BLOCK_WASTE_LINK, not link or web_address, "Paste a web address starting with https://"
+    )
+    return link
+
+
+async def _log(deps: Deps, origin: Origin, sub: ViewSubmission) -> Any:
+    meta = WasteModalMeta.parse(sub.view.private_metadata)
+    channel, new = _read_waste_form(sub, meta)
+    delivery = f"view:{sub.view.id}:{sub.view.callback_id}"
+    waste = await log_waste(deps, origin, channel, new, user=sub.user.id, delivery=delivery)
+    return meta, channel, waste
 
 
 async def submit_waste(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
 ) -> None:
     sub = ViewSubmission.model_validate(body)
-    try:
-        meta = WasteModalMeta.parse(sub.view.private_metadata)
-        channel, new = _read_waste_form(sub, meta)
-        waste = await store_submission(
-            deps, Origin.of(context), sub, channel, new, step_block=ids.BLOCK_WASTE_STEP
-        )
-    except (InvalidInput, FormErrors) as error:
-        await ack(**errors_ack(error, {None: ids.BLOCK_WASTE_DESCRIPTION}))
+    accepted = await ack_form(ack, WASTE_FIELDS, _log(deps, Origin.of(context), sub))
+    if accepted is None or accepted.value[2] is None:
         return
-    await ack()
-    if waste is None:
-        return
+    meta, channel, waste = accepted.value
     message = build_waste_confirmation(waste)
     if meta.ni:
         message = with_invite_hint(message, channel)
-    deps.spawn(
-        tell(
-            client,
-            user=sub.user.id,
-            channel=channel,
-            message=message,
-            response_url=trusted_response_url(meta.r, deps),
-        ),
-        name="waste.confirm",
-    )
-
-
-async def store_submission(
-    deps: Deps,
-    origin: Origin,
-    sub: ViewSubmission,
-    channel: str,
-    new: NewWaste,
-    *,
-    step_block: str,
-) -> LoggedWaste | None:
-    """Store a modal's log once (a resubmitted view stores nothing); the step must be ours."""
-    async with workspace_transaction(deps, origin) as work:
-        scope = work.scope(channel)
-        if new.step_id is not None and (
-            await get_step(work.session, scope=scope, step_id=new.step_id) is None
-        ):
-            raise FormErrors({step_block: "That step is not on this channel's map."})
-        if not await work.first_delivery(f"view:{sub.view.id}:{sub.view.callback_id}"):
-            return None
-        waste = await store.add_observation(
-            work.session,
-            scope=scope,
-            waste=new,
-            reporter_id=sub.user.id,
-            reporter_key=work.reporter_key(sub.user.id),
-            now=deps.now(),
-        )
-    logger.info(
-        "waste.logged",
-        extra={
-            "team": origin.team_id,
-            "channel": channel,
-            "source": new.source.value,
-            "wait": new.is_wait,
-        },
-    )
-    return waste
+    confirm(
+        client, deps, user=sub.user.id, channel=channel, message=message,
+        response_url=meta.r, name="waste.confirm",
+    )  # fmt: skip
 
 
 async def undo_waste(
@@ -374,76 +295,3 @@ async def pick_category(
         )
         return
     await respond(**build_waste_confirmation(updated), replace_original=True)
-
-
-async def log_waste_reaction(
-    client: AsyncWebClient,
-    deps: Deps,
-    origin: Origin,
-    scope: Scope,
-    event: ReactionEvent,
-    event_id: str | None,
-) -> None:
-    """The waste emoji on a message: log it once per message and reporter, ask the category."""
-    assert event.item.ts is not None
-    permalink, text = None, ""
-    try:
-        async with asyncio.timeout(BEFORE_ACK_BUDGET):
-            found = await client.chat_getPermalink(
-                channel=scope.channel_id, message_ts=event.item.ts
-            )
-            permalink = str(found["permalink"])
-            text = await _message_text(client, scope.channel_id, event.item.ts)
-    except (SlackApiError, TimeoutError):
-        logger.info("waste.message_unavailable", extra={"channel": scope.channel_id})
-    new = NewWaste(
-        category=None,
-        description=text,
-        link=permalink or "",
-        source=Source.REACTION,
-        message_ts=event.item.ts,
-    )
-    async with workspace_transaction(deps, origin) as work:
-        if not await work.first_delivery(event_id):
-            return
-        waste = await store.add_observation(
-            work.session,
-            scope=scope,
-            waste=new,
-            reporter_id=event.user,
-            reporter_key=work.reporter_key(event.user),
-            now=deps.now(),
-        )
-    if waste is None:
-        return
-    prompt = build_reaction_prompt(waste, permalink=permalink)
-    deps.spawn(
-        tell(client, user=event.user, channel=scope.channel_id, message=prompt),
-        name="waste.reaction_prompt",
-    )
-
-
-async def _message_text(client: AsyncWebClient, channel: str, ts: str) -> str:
-    try:
-        found = await client.conversations_history(
-            channel=channel, latest=ts, inclusive=True, limit=1
-        )
-    except SlackApiError:
-        return ""
-    messages = found.get("messages") or []
-    if messages and messages[0].get("ts") == ts:
-        return str(messages[0].get("text") or "")[:3000]
-    return ""
-
-
-async def retract_waste_reaction(
-    deps: Deps, origin: Origin, scope: Scope, event: ReactionEvent
-) -> None:
-    assert event.item.ts is not None
-    async with workspace_transaction(deps, origin) as work:
-        await store.delete_reaction_observation(
-            work.session,
-            scope=scope,
-            message_ts=event.item.ts,
-            reporter_key=work.reporter_key(event.user),
-        )

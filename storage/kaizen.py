@@ -241,6 +241,28 @@ async def list_theme_channels(
     return [channel for (channel,) in rows.all()]
 
 
+async def list_channel_themes(
+    session: AsyncSession, *, workspace_id: int, channel_ids: Sequence[str], per_channel: int
+) -> dict[str, list[Theme]]:
+    """The top open themes of each of these channels, in one query (for App Home)."""
+    if not channel_ids:
+        return {}
+    stmt = _ranked(
+        _select_themes().where(
+            ThemeRow.workspace_id == workspace_id,
+            ThemeRow.channel_id.in_(list(channel_ids)),
+            ThemeRow.status.in_(_OPEN),
+        )
+    )
+    found: dict[str, list[Theme]] = {}
+    for row in (await session.execute(stmt)).all():
+        theme = _theme(row)
+        top = found.setdefault(theme.channel_id, [])
+        if len(top) < per_channel:
+            top.append(theme)
+    return found
+
+
 async def change_theme_status(
     session: AsyncSession,
     *,

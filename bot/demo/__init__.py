@@ -21,9 +21,9 @@ from bot.clock import SettableClock
 from bot.demo import backlog, capture, mapping, retro, story
 from bot.demo.stage import DemoError, Stage
 from bot.deps import Deps
-from bot.fake_slack import FakeSlack, SlackDriver
 from bot.server import EVENTS_PATH, bound_port, build_web_app, start_site
 from bot.settings import Settings
+from fake_slack import FakeSlack, SlackDriver
 from storage.db import Database
 from storage.migrate import upgrade
 

@@ -8,8 +8,8 @@ from typing import Any
 from bot import ids
 from bot.demo.stage import DemoError, Stage
 from bot.demo.story import CHANNEL
-from bot.fake_slack.driver import datepicker, input_values, plain, static_select, users_select
-from bot.fake_slack.transcript import render_message, render_view
+from fake_slack.driver import datepicker, input_values, plain, static_select, users_select
+from fake_slack.transcript import render_message, render_view
 
 A = ids.ACTION_KAIZEN_INPUT
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot import ids
 from bot.demo.stage import Stage
 from bot.demo.story import CHANNEL, REACTED, WEEK
-from bot.fake_slack.driver import checkboxes, input_values, plain, static_select
+from fake_slack.driver import checkboxes, input_values, plain, static_select
 
 SELMA = "Security only sees changes at the CAB; we could pair with devs in refinement."
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot import ids
 from bot.demo.stage import Stage
 from bot.demo.story import CURRENT_STREAM, FUTURE_STREAM
-from bot.fake_slack.driver import input_values, plain, radio_buttons
+from fake_slack.driver import input_values, plain, radio_buttons
 
 Stream = list[tuple[str, str, str, str, str]]
 

@@ -12,8 +12,8 @@ from typing import Any
 from bot import ids
 from bot.demo.stage import DemoError, Stage
 from bot.demo.story import CHANNEL
-from bot.fake_slack.driver import input_values, plain, static_select
-from bot.fake_slack.transcript import render_message, render_view
+from fake_slack.driver import input_values, plain, static_select
+from fake_slack.transcript import render_message, render_view
 from jobs.retro_phases import advance_retro_phases
 
 R = ids.ACTION_RETRO_INPUT

@@ -11,8 +11,8 @@ from typing import Any
 from bot.clock import SettableClock
 from bot.demo.story import CHANNEL, PEOPLE
 from bot.deps import Deps
-from bot.fake_slack import FakeSlack, SlackDriver
-from bot.fake_slack.transcript import render_message
+from fake_slack import FakeSlack, SlackDriver
+from fake_slack.transcript import render_message
 
 
 class DemoError(Exception):

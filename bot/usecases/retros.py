@@ -49,7 +49,7 @@ from bot.domain.retro import (
     waste_totals,
 )
 from bot.domain.themes import MAX_TITLE, format_theme_ref
-from bot.domain.vsm import Step, measure_waits
+from bot.domain.vsm import measure_waits
 from bot.domain.wastes import WasteCategory
 from bot.usecases.notify import NOT_A_MEMBER, tell
 from bot.usecases.work import Origin, Work, workspace_transaction
@@ -445,14 +445,14 @@ async def vote_on_note(
     client: AsyncWebClient,
     deps: Deps,
     origin: Origin,
-    scope_channel: str,
-    message_ts: str,
+    scope: Scope,
+    *,
     user: str,
-    event_id: str | None,
+    message_ts: str,
+    delivery: str | None,
 ) -> bool:
     """The vote emoji on a revealed note; False when the message is no retro note."""
     async with workspace_transaction(deps, origin) as work:
-        scope = work.scope(scope_channel)
         found = await store.find_note_by_message(work.session, scope=scope, message_ts=message_ts)
     if found is None:
         return False
@@ -462,7 +462,7 @@ async def vote_on_note(
         await tell(client, user=user, channel=None, message=build_error(text))
         return True
     async with workspace_transaction(deps, origin) as work:
-        if not await work.first_delivery(event_id):
+        if not await work.first_delivery(delivery):
             return True
         result = await store.add_note_vote(
             work.session, scope=scope, retro=retro, note=note, user_id=user, now=deps.now()
@@ -481,14 +481,14 @@ async def vote_on_note(
 
 
 async def unvote_on_note(
-    deps: Deps, origin: Origin, channel: str, message_ts: str, user: str, event_id: str | None
+    deps: Deps, origin: Origin, scope: Scope, *, user: str, message_ts: str, delivery: str | None
 ) -> bool:
+    """Removing the vote emoji from a note; False when the message is no retro note."""
     async with workspace_transaction(deps, origin) as work:
-        scope = work.scope(channel)
         found = await store.find_note_by_message(work.session, scope=scope, message_ts=message_ts)
         if found is None:
             return False
-        if await work.first_delivery(event_id):
+        if await work.first_delivery(delivery):
             retro, note = found
             await store.remove_note_vote(
                 work.session, scope=scope, retro=retro, note=note, user_id=user
@@ -642,9 +642,8 @@ async def _post_summary(client: AsyncWebClient, deps: Deps, scope: Scope, retro:
 # -- outcomes ---------------------------------------------------------------------------------
 
 
-async def summary_note(deps: Deps, origin: Origin, ref: RetroRef) -> tuple[Retro, Note, list[Step]]:
-    """A note of a retro past its vote, for a theme or an action item, with the channel's map
-    steps (the theme modal then offers them)."""
+async def summary_note(deps: Deps, origin: Origin, ref: RetroRef) -> tuple[Retro, Note]:
+    """A note of a retro past its vote, for a theme or an action item."""
     if ref.note_id is None:
         raise NotFound(GONE)
     async with workspace_transaction(deps, origin) as work:
@@ -652,10 +651,9 @@ async def summary_note(deps: Deps, origin: Origin, ref: RetroRef) -> tuple[Retro
         note = await store.get_note(
             work.session, workspace_id=work.workspace_id, retro_id=retro.id, note_id=ref.note_id
         )
-        steps = await list_steps(work.session, scope=work.scope(retro.channel_id))
     if note is None or retro.phase not in (RetroPhase.SUMMARY, RetroPhase.CLOSED):
         raise NotFound(GONE)
-    return retro, note, steps
+    return retro, note
 
 
 def theme_draft(retro: Retro, note: Note) -> NewTheme:

@@ -7,9 +7,10 @@ import logging
 import pytest
 from slack_bolt.async_app import AsyncAck
 
-from bot.fake_slack import sign
+from fake_slack import sign
 from storage.db import Database
 from tests.support.harness import Harness
+from tests.support.threads import aiosqlite_workers, wait_for_workers_to_stop
 
 
 async def test_a_signed_command_is_answered_within_three_seconds(harness: Harness) -> None:
@@ -56,6 +57,7 @@ async def test_healthz_is_ok_while_the_database_answers(harness: Harness) -> Non
 
 
 async def test_healthz_is_unavailable_without_the_database(harness: Harness) -> None:
+    workers = aiosqlite_workers()
     broken = Database("sqlite+aiosqlite:////nonexistent/dir/kaizen.db")
     original, harness.deps.db = harness.deps.db, broken
     try:
@@ -63,6 +65,9 @@ async def test_healthz_is_unavailable_without_the_database(harness: Harness) -> 
     finally:
         harness.deps.db = original
         await broken.dispose()
+        # The failed connection's thread answers the loop as it stops: let it, before the loop
+        # closes, or the error lands in a later test.
+        await wait_for_workers_to_stop(workers)
     assert (status, "unreachable" in body) == (503, True)
 
 

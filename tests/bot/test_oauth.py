@@ -12,9 +12,9 @@ from pydantic import SecretStr
 
 from bot.app import build_app
 from bot.deps import Deps
-from bot.fake_slack import FakeSlack, SlackDriver
 from bot.server import EVENTS_PATH, bound_port, build_web_app, start_site
 from bot.settings import Settings
+from fake_slack import FakeSlack, SlackDriver
 from storage.db import Database
 from tests.support.clock import FrozenClock
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientError, ClientSession
 
-from bot.fake_slack import FakeSlack, SlackDriver
+from fake_slack import FakeSlack, SlackDriver
 
 SECRET = "run-signing-secret"
 

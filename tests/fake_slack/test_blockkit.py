@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.fake_slack import check_message_blocks, check_view
+from fake_slack import check_message_blocks, check_view
 
 
 def plain(text: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
-from bot.fake_slack import (
+from fake_slack import (
     FakeSlack,
     SlackDriver,
     checkboxes,

@@ -2,7 +2,7 @@
 
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from bot.fake_slack import sign
+from fake_slack import sign
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 NOW = 1_700_000_000

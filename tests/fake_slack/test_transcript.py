@@ -5,7 +5,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.fake_slack import FakeSlack, render_blocks
+from fake_slack import FakeSlack, render_blocks
 
 WASTE_LOGGED = [
     {"type": "header", "text": {"type": "plain_text", "text": "Waste logged"}},

@@ -8,7 +8,7 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.fake_slack import FakeSlack, SlackDriver, input_values, number
+from fake_slack import FakeSlack, SlackDriver, input_values, number
 
 SECRET = "bolt-signing-secret"
 

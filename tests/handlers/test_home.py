@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bot import ids
-from bot.fake_slack.driver import datepicker, input_values, plain, users_select
+from fake_slack.driver import datepicker, input_values, plain, users_select
 from tests.support.harness import Harness
 from tests.support.kaizen import A, propose
 

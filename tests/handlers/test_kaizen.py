@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot import ids
 from bot.domain.channels import ChannelConfig
-from bot.fake_slack.driver import (
+from fake_slack.driver import (
     datepicker,
     input_values,
     plain,

@@ -88,7 +88,8 @@ async def test_a_rate_limited_lookup_does_not_hold_up_the_reply(harness: Harness
     harness.fake.rate_limit_next("chat.getPermalink", retry_after=5)
     response = await harness.driver.reaction_added("wastebasket", user="U1", channel="C1", ts=TS)
     assert response.status == 200
-    assert response.elapsed < 2
+    # Waiting out the 5 s Retry-After would have taken longer than this, however busy the CPU.
+    assert response.elapsed < 4.5
     [row] = await rows(harness)
     assert (row.source, row.link) == ("reaction", "")
     await harness.fake.wait_for("chat.postEphemeral")

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import ids
-from bot.fake_slack.driver import datepicker, input_values, plain, static_select, users_select
+from fake_slack.driver import datepicker, input_values, plain, static_select, users_select
 from jobs.retro_phases import advance_retro_phases
 from storage.models import ActionItem, Observation, Retro, RetroVote, Theme
 from tests.support.harness import Harness

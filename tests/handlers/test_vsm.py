@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot import ids
 from bot.domain.vsm import MAX_STEPS, MapState, StepDraft
-from bot.fake_slack.driver import input_values, plain, radio_buttons, static_select
+from fake_slack.driver import input_values, plain, radio_buttons, static_select
 from storage.models import Observation
 from storage.vsm import add_step, list_steps
 from storage.workspaces import Scope, get_or_add_workspace

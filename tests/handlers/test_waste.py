@@ -108,9 +108,10 @@ async def test_a_retried_command_stores_one_row(harness: Harness) -> None:
     assert await count_rows(harness) == 1
 
 
-async def test_fifty_concurrent_commands_store_fifty_rows_each_acked_in_time(
+async def test_fifty_concurrent_commands_are_each_confirmed_and_stored_once(
     harness: Harness,
 ) -> None:
+    # How fast they are acked is bench/bench_capture.py's figure, not a pass/fail timing here.
     responses = await asyncio.gather(
         *(
             harness.driver.command(
@@ -120,7 +121,7 @@ async def test_fifty_concurrent_commands_store_fifty_rows_each_acked_in_time(
         )
     )
     assert [r.status for r in responses] == [200] * 50
-    assert max(r.elapsed for r in responses) < 3
+    assert all("Logged" in texts(r.json) for r in responses)
     assert await count_rows(harness) == 50
 
 

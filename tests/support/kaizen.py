@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot import ids
-from bot.fake_slack.driver import datepicker, input_values, plain, static_select
+from fake_slack.driver import datepicker, input_values, plain, static_select
 from storage.models import Observation, Step, Vote
 from storage.workspaces import get_or_add_workspace
 from tests.support.harness import TEAM, Harness

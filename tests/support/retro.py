@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import ids
-from bot.fake_slack.driver import input_values, plain, static_select
+from fake_slack.driver import input_values, plain, static_select
 from tests.support.harness import Harness
 
 A = ids.ACTION_RETRO_INPUT

@@ -19,7 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["render_blocks", "render_message", "render_view", "text_of"]
+from .records import Call, Json
+from .workspace import Workspace
+
+__all__ = ["Transcript", "render_blocks", "render_message", "render_view", "text_of"]
 
 _DIVIDER = "-" * 40
 _BLANK_INPUT = "____"
@@ -234,3 +237,117 @@ def _inline(elements: Sequence[Any]) -> str:
 
 def _lines(text: Any) -> list[str]:
     return text.splitlines() if isinstance(text, str) and text else []
+
+
+class Transcript(Workspace):
+    """What the bot showed people, from the recorded calls, as readable text."""
+
+    _calls: list[Call]
+
+    def transcript(self, channel: str | None = None) -> str:
+        """What the bot showed people, as readable text, in the order it was sent."""
+        channel_id = (self._channel_id_or_none(channel) or channel) if channel else None
+        entries = []
+        for call in self._calls:
+            entry = self._transcript_entry(call, channel_id)
+            if entry is not None:
+                heading, lines = entry
+                entries.append("\n".join([heading, *(f"    {line}" for line in lines)]))
+        return "\n\n".join(entries) + ("\n" if entries else "")
+
+    def _transcript_entry(self, call: Call, channel_id: str | None) -> tuple[str, list[str]] | None:
+        args = call.args
+        if call.method in ("views.open", "views.push", "views.update", "views.publish"):
+            if channel_id is not None:
+                return None
+            return self._transcript_view(call)
+        where = self._transcript_channel(call)
+        if where is None or (channel_id is not None and where != channel_id):
+            return None
+        place = self._channel_label(where)
+        if not call.ok:
+            heading = f"{place or call.method}: {call.method} failed: {call.error or call.status}"
+            return heading, failure_lines(call)
+        if call.method == "chat.postMessage":
+            suffix = " (thread reply)" if args.get("thread_ts") else ""
+            return f"{place}{suffix}", message_lines(args)
+        if call.method == "chat.postEphemeral":
+            return f"{place} (only visible to {args.get('user')})", message_lines(args)
+        if call.method == "chat.update":
+            return f"{place} (message updated)", message_lines(args)
+        if call.method == "chat.delete":
+            return f"{place} (message deleted)", []
+        if call.method == "files.completeUploadExternal":
+            return self._transcript_files(call, place)
+        if call.method == "response_url":
+            return self._transcript_response(call, place)
+        return None
+
+    def _transcript_channel(self, call: Call) -> str | None:
+        if call.method in ("chat.postMessage", "chat.postEphemeral", "chat.update", "chat.delete"):
+            channel = call.response.get("channel") or call.args.get("channel")
+            if isinstance(channel, str):
+                return self._channel_id_or_none(channel) or channel
+            return None
+        if call.method == "files.completeUploadExternal":
+            channel = call.args.get("channel_id") or call.args.get("channels")
+            return channel if isinstance(channel, str) else None
+        if call.method == "response_url":
+            target = self._response_urls.get(call.path.rsplit("/", 1)[-1])
+            return target.channel if target is not None and target.channel else ""
+        return None
+
+    def _transcript_view(self, call: Call) -> tuple[str, list[str]]:
+        view = call.args.get("view")
+        view = view if isinstance(view, dict) else {}
+        if not call.ok:
+            return f"[{call.method} failed: {call.error or call.status}]", failure_lines(call)
+        if call.method == "views.publish":
+            return f"[App Home for {call.args.get('user_id')}]", render_view(view)
+        title = text_of(view.get("title"))
+        suffix = {"views.push": " (pushed)", "views.update": " (updated)"}.get(call.method, "")
+        return f"[modal: {title}]{suffix}", render_view(view)
+
+    def _transcript_files(self, call: Call, place: str) -> tuple[str, list[str]]:
+        lines = _lines(call.args.get("initial_comment"))
+        headings = []
+        for item in call.args.get("files") or []:
+            stored = self._files.get(item.get("id", "")) if isinstance(item, dict) else None
+            if stored is not None:
+                title = stored.title or stored.filename
+                headings.append(f"[file: {title}, {stored.size} bytes]")
+        return f"{place} {' '.join(headings)}", lines
+
+    def _transcript_response(self, call: Call, place: str) -> tuple[str, list[str]]:
+        target = self._response_urls.get(call.path.rsplit("/", 1)[-1])
+        user = target.user if target is not None else None
+        args = call.args
+        if args.get("delete_original"):
+            return f"{place or '(response_url)'} (original message deleted)", []
+        if args.get("replace_original"):
+            how = "replaces the original message"
+        elif args.get("response_type") == "in_channel":
+            how = "in channel"
+        else:
+            how = f"only visible to {user}" if user else "ephemeral"
+        return f"{place or 'response_url'} ({how})", message_lines(args)
+
+    def _channel_label(self, channel_id: str) -> str:
+        if not channel_id:
+            return ""
+        channel = self._channels.get(channel_id)
+        if channel is None:
+            return f"#{channel_id}"
+        if channel.is_im:
+            return f"DM with {channel.name}"
+        return f"#{channel.name}"
+
+
+def message_lines(args: Json) -> list[str]:
+    return render_message(args.get("text"), args.get("blocks"), args.get("attachments"))
+
+
+def failure_lines(call: Call) -> list[str]:
+    metadata = call.response.get("response_metadata")
+    messages = metadata.get("messages") if isinstance(metadata, Mapping) else None
+    return [str(m) for m in messages] if isinstance(messages, list) else []

@@ -1,0 +1,220 @@
+"""What arrives at ``POST /slack/events``, checked before anything reads it.
+
+Two gates, in this order:
+
+1. ``check_signature``: the request is Slack's (HMAC-SHA256 of ``v0:{timestamp}:{body}`` with
+   the signing secret, compared in constant time, within five minutes). Nothing parses, logs or
+   acts on a body that has not passed it, and reading the headers cannot raise.
+2. ``read_envelope``: a signed body is UTF-8, parses into the JSON object Slack sends (form
+   fields for a command, a ``payload`` object for interactivity, an envelope with an ``event``),
+   is not absurdly nested, and carries ids shaped like Slack's. Anything else is refused with a
+   reason, before Bolt or a listener sees it.
+
+Both return a short reason (a stable log key) instead of raising.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+TIMESTAMP_HEADER = "x-slack-request-timestamp"
+SIGNATURE_HEADER = "x-slack-signature"
+
+MAX_AGE = 300
+"""Seconds a signed request stays valid either way, as Slack and Bolt use."""
+
+MAX_DEPTH = 32
+"""Slack's own payloads nest about ten levels deep; far deeper is not Slack."""
+
+SLACK_ID = re.compile(r"[A-Z0-9][A-Z0-9_]{1,31}")
+"""Team, enterprise, user and conversation ids: upper-case letters and digits, short."""
+
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+
+
+def check_signature(
+    *, secret: str | None, headers: Mapping[str, str], body: bytes, now: float
+) -> str | None:
+    """None when ``body`` is signed by Slack; otherwise why not (a log key)."""
+    if not secret:
+        return "no_signing_secret"
+    timestamp = _header(headers, TIMESTAMP_HEADER)
+    signature = _header(headers, SIGNATURE_HEADER)
+    if timestamp is None or not _TIMESTAMP.fullmatch(timestamp):
+        return "bad_timestamp"
+    if abs(now - int(timestamp)) > MAX_AGE:
+        return "stale_timestamp"
+    if signature is None or not _SIGNATURE.fullmatch(signature):
+        return "bad_signature"
+    base = b"v0:" + timestamp.encode("ascii") + b":" + body
+    expected = "v0=" + hmac.new(secret.encode("utf-8"), base, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii")):
+        return "bad_signature"
+    return None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    return value.strip() if isinstance(value, str) else None
+
+
+class MalformedRequest(Exception):
+    """A signed request that is not shaped like anything Slack sends; ``reason`` is a log key."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A signed request's body as text, and what it parsed into (for logging its kind)."""
+
+    text: str
+    kind: str
+
+
+def read_envelope(body: bytes, content_type: str) -> Envelope:
+    """Check a signed body's shape; raises ``MalformedRequest`` saying what is wrong."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedRequest("not_utf8") from None
+    if content_type == "application/json" or text.lstrip().startswith("{"):
+        parsed = _json_object(text)
+        return Envelope(text, _check_json_body(parsed))
+    form = dict(parse_qsl(text, keep_blank_values=True))
+    if "payload" in form and "command" not in form:
+        return Envelope(text, _check_payload(_json_object(form["payload"])))
+    if "command" in form:
+        _check_command(form)
+        return Envelope(text, "command")
+    if "ssl_check" in form:
+        return Envelope(text, "ssl_check")
+    raise MalformedRequest("unknown_body")
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    if _depth(text) > MAX_DEPTH:
+        raise MalformedRequest("too_deep")
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        raise MalformedRequest("bad_json") from None
+    if not isinstance(parsed, dict):
+        raise MalformedRequest("not_an_object")
+    return parsed
+
+
+def _depth(text: str) -> int:
+    """The deepest bracket nesting in JSON text (brackets inside strings count too: harmless,
+    as only absurd depths are refused), found without parsing so it cannot recurse."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _check_json_body(body: dict[str, Any]) -> str:
+    kind = body.get("type")
+    if kind == "url_verification":
+        return str(kind)
+    if kind != "event_callback":
+        raise MalformedRequest("unknown_type")
+    _require_id(body.get("team_id") or body.get("enterprise_id"), "team")
+    _optional_id(body.get("enterprise_id"), "enterprise")
+    event = body.get("event")
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        raise MalformedRequest("no_event")
+    # Only string ids are checked: some events carry objects under these keys.
+    item = event.get("item")
+    for key, value in (
+        ("user", event.get("user")),
+        ("channel", event.get("channel")),
+        ("user", event.get("item_user")),
+        ("channel", item.get("channel") if isinstance(item, dict) else None),
+    ):
+        if isinstance(value, str):
+            _require_id(value, key)
+    return f"event:{event['type']}"
+
+
+_PAYLOAD_TYPES = {
+    "block_actions",
+    "view_submission",
+    "view_closed",
+    "shortcut",
+    "message_action",
+    "block_suggestion",
+}
+
+
+def _check_payload(payload: dict[str, Any]) -> str:
+    kind = payload.get("type")
+    if kind not in _PAYLOAD_TYPES:
+        raise MalformedRequest("unknown_type")
+    _require_id(_object_id(payload, "user"), "user")
+    _optional_id(_object_id(payload, "team"), "team")
+    _optional_id(_object_id(payload, "enterprise"), "enterprise")
+    _optional_id(_object_id(payload, "channel"), "channel")
+    if kind == "block_actions":
+        actions = payload.get("actions")
+        if not isinstance(actions, list) or not actions:
+            raise MalformedRequest("no_actions")
+        if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
+            raise MalformedRequest("bad_action")
+    if kind in ("view_submission", "view_closed"):
+        view = payload.get("view")
+        if not isinstance(view, dict) or not isinstance(view.get("type"), str):
+            raise MalformedRequest("bad_view")
+        if not isinstance(view.get("callback_id"), str):
+            raise MalformedRequest("bad_view")
+        state = view.get("state", {})
+        if not isinstance(state, dict) or not isinstance(state.get("values", {}), dict):
+            raise MalformedRequest("bad_view")
+    if kind in ("shortcut", "message_action") and not isinstance(payload.get("callback_id"), str):
+        raise MalformedRequest("bad_shortcut")
+    return str(kind)
+
+
+def _object_id(payload: dict[str, Any], key: str) -> Any:
+    """``payload[key]["id"]``; a wrong shape is malformed, an absent object is None."""
+    value = payload.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise MalformedRequest(f"bad_{key}")
+    return value.get("id")
+
+
+def _check_command(form: dict[str, str]) -> None:
+    _require_id(form.get("team_id"), "team")
+    _require_id(form.get("user_id"), "user")
+    _require_id(form.get("channel_id"), "channel")
+    _optional_id(form.get("enterprise_id") or None, "enterprise")
+    if not form.get("command", "").startswith("/"):
+        raise MalformedRequest("bad_command")
+
+
+def _require_id(value: Any, what: str) -> None:
+    if not isinstance(value, str) or not SLACK_ID.fullmatch(value):
+        raise MalformedRequest(f"bad_{what}_id")
+
+
+def _optional_id(value: Any, what: str) -> None:
+    if value is not None:
+        _require_id(value, what)

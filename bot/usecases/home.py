@@ -1,0 +1,75 @@
+"""App Home: published when a person opens it, and again when their kaizen changes.
+
+Whatever the number of channels, one publish costs a fixed number of queries and one
+``users.conversations`` listing (paged by Slack, 1000 channels a page).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.domain.kaizen import local_date
+from bot.usecases.work import Origin, workspace_transaction
+from bot.views.home import THEMES_PER_CHANNEL, build_home
+from storage import kaizen as store
+from storage.waste import list_reporter_observations
+
+logger = logging.getLogger(__name__)
+
+
+async def _visible_channels(client: AsyncWebClient, user: str) -> set[str]:
+    """The channels the person is in that the bot can see; empty where Slack refuses."""
+    found: set[str] = set()
+    try:
+        pages = await client.users_conversations(
+            user=user, types="public_channel,private_channel", exclude_archived=True, limit=1000
+        )
+        async for page in pages:
+            found.update(str(c["id"]) for c in page.get("channels") or [])
+    except SlackApiError as exc:
+        logger.info(
+            "home.channels_unavailable", extra={"user": user, "error": exc.response.get("error")}
+        )
+    return found
+
+
+async def publish_home(client: AsyncWebClient, deps: Deps, origin: Origin, user: str) -> None:
+    visible = await _visible_channels(client, user)
+    async with workspace_transaction(deps, origin) as work:
+        ws = work.workspace_id
+        # Overdue is judged in UTC: a person's channels may each keep a different time zone.
+        today = local_date(deps.now(), "UTC")
+        actions = await store.list_owner_actions(
+            work.session, workspace_id=ws, owner_id=user, today=today
+        )
+        logs = await list_reporter_observations(
+            work.session, workspace_id=ws, reporter_key=work.reporter_key(user)
+        )
+        channels = [
+            c
+            for c in await store.list_theme_channels(work.session, workspace_id=ws)
+            if c in visible
+        ]
+        themes = await store.list_channel_themes(
+            work.session, workspace_id=ws, channel_ids=channels, per_channel=THEMES_PER_CHANNEL
+        )
+    channel_themes = [(c, themes[c]) for c in channels if themes.get(c)]
+    view = build_home(actions=actions, logs=logs, channel_themes=channel_themes, today=today)
+    try:
+        await client.views_publish(user_id=user, view=view)
+    except SlackApiError as exc:
+        logger.warning(
+            "home.publish_failed",
+            extra={"team": origin.team_id, "user": user, "error": exc.response.get("error")},
+        )
+
+
+def refresh_home(client: AsyncWebClient, deps: Deps, origin: Origin, *users: str) -> None:
+    """Re-publish the Home tab of each person after a change that shows there."""
+    for user in dict.fromkeys(users):
+        if user:
+            deps.spawn(publish_home(client, deps, origin, user), name="home.publish")

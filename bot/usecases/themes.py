@@ -1,0 +1,287 @@
+"""Themes: proposing one, moving it through its statuses, and its message in the channel.
+
+Every change to a theme re-renders its channel message from the database
+(``refresh_theme_message``), so racing updates settle on what is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.domain.channels import ChannelConfig
+from bot.domain.errors import NotFound
+from bot.domain.hypotheses import (
+    Hypothesis,
+    Metric,
+    measure,
+    measurement_window,
+    parse_target,
+    validate_hypothesis,
+)
+from bot.domain.kaizen import NewTheme, Theme, as_observation, local_date
+from bot.domain.themes import ThemeAction
+from bot.domain.vsm import Step
+from bot.usecases.notify import NOT_A_MEMBER, tell
+from bot.usecases.work import Origin, Work, workspace_transaction
+from bot.views.common import Message, with_invite_hint
+from bot.views.kaizen import build_backlog, build_theme_detail, build_theme_message
+from storage import kaizen as store
+from storage.channels import get_channel_config
+from storage.vsm import get_step, list_steps
+from storage.waste import list_observations
+from storage.workspaces import Scope
+
+logger = logging.getLogger(__name__)
+
+MAX_REFRESHES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeProposal:
+    """A theme as typed in the modal, before anything is checked against stored data."""
+
+    channel: str
+    theme: NewTheme
+    metric: Metric | None
+    target: str
+    check_date: date | None
+    change: str
+
+
+async def list_map_steps(deps: Deps, origin: Origin, channel: str | None) -> list[Step]:
+    """The current map's steps, for a theme or waste form's step picker."""
+    if channel is None:
+        return []
+    async with workspace_transaction(deps, origin) as work:
+        return await list_steps(work.session, scope=work.scope(channel))
+
+
+async def backlog(deps: Deps, origin: Origin, channel: str) -> Message:
+    async with workspace_transaction(deps, origin) as work:
+        scope = work.scope(channel)
+        themes = await store.list_themes(work.session, scope=scope)
+        config = await get_channel_config(work.session, scope=scope)
+    return build_backlog(themes, vote_emoji=config.vote_emoji)
+
+
+async def theme_detail(
+    deps: Deps, origin: Origin, channel: str, number: int, tz_offset_seconds: int
+) -> Message:
+    """Everything about one theme; NotFound when the channel has no such theme."""
+    async with workspace_transaction(deps, origin) as work:
+        scope, ws = work.scope(channel), work.workspace_id
+        theme = await store.find_theme(work.session, scope=scope, number=number)
+        actions = await store.list_theme_actions(work.session, workspace_id=ws, theme_id=theme.id)
+        changes = await store.list_theme_changes(work.session, workspace_id=ws, theme_id=theme.id)
+        voters = await store.list_voters(work.session, workspace_id=ws, theme_id=theme.id)
+        config = await get_channel_config(work.session, scope=scope)
+    return build_theme_detail(
+        theme,
+        actions=actions,
+        changes=changes,
+        voters=voters,
+        vote_emoji=config.vote_emoji,
+        tz_offset_seconds=tz_offset_seconds,
+    )
+
+
+async def move_theme(
+    client: AsyncWebClient,
+    deps: Deps,
+    origin: Origin,
+    scope_channel: str,
+    number: int,
+    action: ThemeAction,
+    actor: str,
+) -> Theme:
+    """Move theme K-``number`` of the channel on; the theme message follows after the reply."""
+    async with workspace_transaction(deps, origin) as work:
+        theme = await store.change_theme_status(
+            work.session,
+            scope=work.scope(scope_channel),
+            number=number,
+            action=action,
+            actor_id=actor,
+            now=deps.now(),
+        )
+    logger.info(
+        "kaizen.theme_moved",
+        extra={
+            "team": origin.team_id,
+            "channel": scope_channel,
+            "user": actor,
+            "action": action.value,
+        },
+    )
+    refresh_theme_soon(client, deps, origin, theme.id)
+    return theme
+
+
+async def _hypothesis(
+    work: Work, scope: Scope, proposal: ThemeProposal, today: date
+) -> Hypothesis | None:
+    """The hypothesis with its baseline measured now, or InvalidInput naming the field."""
+    metric, check_date = proposal.metric, proposal.check_date
+    if metric is None or check_date is None:
+        return None
+    target = parse_target(metric, proposal.target)
+    step_id, category = proposal.theme.step_id, proposal.theme.category
+    validate_hypothesis(metric, None, target, check_date, today, step_id=step_id)
+    steps = await list_steps(work.session, scope=scope)
+    start, end = measurement_window(work.deps.now())
+    logs = await list_observations(work.session, scope=scope, start=start, end=end)
+    observations = [o for o in map(as_observation, logs) if o is not None]
+    baseline = measure(
+        metric, steps=steps, observations=observations, start=start, end=end,
+        step_id=step_id, category=category,
+    )  # fmt: skip
+    validate_hypothesis(metric, baseline, target, check_date, today, step_id=step_id)
+    return Hypothesis(
+        metric=metric, target=target, check_date=check_date, baseline=baseline,
+        step_id=step_id, category=category, change=proposal.change,
+    )  # fmt: skip
+
+
+async def propose_theme(
+    deps: Deps, origin: Origin, proposal: ThemeProposal, *, author: str, delivery: str
+) -> tuple[Theme, ChannelConfig] | None:
+    """Store a proposed theme once (None for a resubmitted form); KaizenError names a field."""
+    async with workspace_transaction(deps, origin) as work:
+        scope = work.scope(proposal.channel)
+        step_id = proposal.theme.step_id
+        if (
+            step_id is not None
+            and await get_step(work.session, scope=scope, step_id=step_id) is None
+        ):
+            raise NotFound("That step is not on this channel's map.", field="step")
+        config = await get_channel_config(work.session, scope=scope)
+        hypothesis = await _hypothesis(
+            work, scope, proposal, local_date(deps.now(), config.timezone)
+        )
+        if not await work.first_delivery(delivery):
+            return None
+        new = NewTheme(
+            title=proposal.theme.title,
+            problem=proposal.theme.problem,
+            category=proposal.theme.category,
+            step_id=step_id,
+            hypothesis=hypothesis,
+        )
+        theme = await store.add_theme(
+            work.session, scope=scope, theme=new, author_id=author, now=deps.now()
+        )
+    logger.info(
+        "kaizen.theme_added",
+        extra={"team": origin.team_id, "channel": proposal.channel, "user": author},
+    )
+    return theme, config
+
+
+# -- the theme message ------------------------------------------------------------------------
+
+
+def refresh_theme_soon(client: AsyncWebClient, deps: Deps, origin: Origin, theme_id: int) -> None:
+    deps.spawn_coalesced(
+        f"kaizen.refresh:{origin.enterprise_id}:{origin.team_id}:{theme_id}",
+        lambda: refresh_theme_message(client, deps, origin, theme_id),
+    )
+
+
+async def _render_theme(
+    deps: Deps, origin: Origin, theme_id: int
+) -> tuple[str, str, Message] | None:
+    """Where the theme's message is and what it should show; None when it has none."""
+    async with workspace_transaction(deps, origin) as work:
+        theme = await store.get_theme_by_id(
+            work.session, workspace_id=work.workspace_id, theme_id=theme_id
+        )
+        if theme is None or theme.message_channel is None or theme.message_ts is None:
+            return None
+        actions = await store.list_theme_actions(
+            work.session, workspace_id=work.workspace_id, theme_id=theme_id
+        )
+        config = await get_channel_config(work.session, scope=work.scope(theme.channel_id))
+    message = build_theme_message(theme, actions=actions, vote_emoji=config.vote_emoji)
+    return theme.message_channel, theme.message_ts, message
+
+
+async def refresh_theme_message(
+    client: AsyncWebClient, deps: Deps, origin: Origin, theme_id: int
+) -> None:
+    """Re-render the theme's message from the database until what Slack shows is current.
+
+    Several refreshes of one theme may run at once (votes arriving together) and their
+    chat.update calls may land in any order. Each one re-reads after its update and updates
+    again if the stored theme moved on meanwhile, so the last update to land always shows the
+    final state.
+    """
+    sent: Message | None = None
+    for _ in range(MAX_REFRESHES):
+        rendered = await _render_theme(deps, origin, theme_id)
+        if rendered is None or rendered[2] == sent:
+            return
+        channel, ts, message = rendered
+        try:
+            await client.chat_update(channel=channel, ts=ts, **message)
+        except SlackApiError as exc:
+            logger.warning(
+                "kaizen.theme_update_failed",
+                extra={
+                    "team": origin.team_id,
+                    "channel": channel,
+                    "error": exc.response.get("error"),
+                },
+            )
+            return
+        sent = message
+    logger.warning(
+        "kaizen.theme_update_unsettled", extra={"team": origin.team_id, "theme": theme_id}
+    )
+
+
+async def post_theme(
+    client: AsyncWebClient,
+    deps: Deps,
+    origin: Origin,
+    theme: Theme,
+    vote_emoji: str,
+    user: str,
+    response_url: str | None,
+) -> None:
+    """Post a new theme for votes, remember its message, and put the first vote emoji on it."""
+    message = build_theme_message(theme, actions=[], vote_emoji=vote_emoji)
+    try:
+        posted = await client.chat_postMessage(channel=theme.channel_id, **message)
+    except SlackApiError as exc:
+        if exc.response.get("error") not in NOT_A_MEMBER:
+            raise
+        stored = {"text": f"{theme.ref} is stored, but I can't post it for votes."}
+        hint = with_invite_hint(stored, theme.channel_id)
+        await tell(client, user=user, channel=None, message=hint, response_url=response_url)
+        return
+    ts = str(posted["ts"])
+    async with workspace_transaction(deps, origin) as work:
+        await store.set_theme_message(
+            work.session,
+            workspace_id=work.workspace_id,
+            theme_id=theme.id,
+            channel_id=theme.channel_id,
+            message_ts=ts,
+        )
+    try:
+        await client.reactions_add(channel=theme.channel_id, timestamp=ts, name=vote_emoji)
+    except SlackApiError as exc:
+        logger.info(
+            "kaizen.vote_emoji_not_added",
+            extra={
+                "team": origin.team_id,
+                "channel": theme.channel_id,
+                "error": exc.response.get("error"),
+            },
+        )
