@@ -7,8 +7,9 @@ Votes on revealed notes arrive as reactions through ``handlers.reactions``, whic
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import Field
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -37,12 +38,13 @@ from bot.views.retro import (
     build_status,
 )
 from handlers.edge import FormErrors, errors_ack, trusted_response_url
-from handlers.forms import open_theme_form, read_action_item_form
+from handlers.forms import Fields, open_theme_form, read_action_item_form
 from handlers.help import HELP_WORDS, unknown_subcommand
 from handlers.payloads import BlockActions, Command, ModalMeta, ViewSubmission
 from storage.retro import NewRetro
 
 A = ids.ACTION_RETRO_INPUT
+T = TypeVar("T")
 TEAM_CHANNEL_ID = r"^[CG][A-Z0-9]{1,31}$"
 USER_ID = r"^[UW][A-Z0-9]{1,31}$"
 
@@ -152,44 +154,32 @@ async def _close(client: AsyncWebClient, deps: Deps, origin: Origin, cmd: Comman
 # -- starting ---------------------------------------------------------------------------------
 
 
-def _picked(sub: ViewSubmission, block: str, key: str) -> Any:
-    return (sub.value(block, A) or {}).get(key)
-
-
-def _moment(sub: ViewSubmission, block: str, errors: dict[str, str]) -> datetime | None:
-    picked = _picked(sub, block, "selected_date_time")
-    if isinstance(picked, int | str) and str(picked).isdigit():
+def _moment(form: Fields, block: str) -> datetime | None:
+    """A date-time picker's choice (Slack sends it as a UNIX time, whatever the reader's zone)."""
+    picked = form.picked(block, "selected_date_time")
+    if picked is not None and picked.isdigit():
         return datetime.fromtimestamp(int(picked), UTC)
-    errors[block] = "Pick a date and a time."
+    form.require(block, False, "Pick a date and a time.")
     return None
 
 
 def _read_start_form(sub: ViewSubmission, now: datetime) -> NewRetro:
-    errors: dict[str, str] = {}
-    title, votes = "", 0
-    try:
-        title = clean_retro_title(sub.text(ids.BLOCK_RETRO_TITLE, A))
-    except KaizenError as error:
-        errors[ids.BLOCK_RETRO_TITLE] = error.message
-    template = sub.selected(ids.BLOCK_RETRO_TEMPLATE, A)
-    if template not in {t.value for t in RetroTemplate}:
-        errors[ids.BLOCK_RETRO_TEMPLATE] = "Pick a template."
-    try:
-        votes = clean_votes_per_person(sub.text(ids.BLOCK_RETRO_VOTES, A))
-    except KaizenError as error:
-        errors[ids.BLOCK_RETRO_VOTES] = error.message
-    collect = _moment(sub, ids.BLOCK_RETRO_COLLECT_UNTIL, errors)
-    vote = _moment(sub, ids.BLOCK_RETRO_VOTE_UNTIL, errors)
+    form = Fields(sub, A)
+    title = form.clean(ids.BLOCK_RETRO_TITLE, clean_retro_title)
+    template = form.selected(ids.BLOCK_RETRO_TEMPLATE) or ""
+    known = template in {t.value for t in RetroTemplate}
+    form.require(ids.BLOCK_RETRO_TEMPLATE, known, "Pick a template.")
+    votes = form.clean(ids.BLOCK_RETRO_VOTES, clean_votes_per_person, default=0)
+    collect = _moment(form, ids.BLOCK_RETRO_COLLECT_UNTIL)
+    vote = _moment(form, ids.BLOCK_RETRO_VOTE_UNTIL)
     if collect and vote:
         try:
             validate_schedule(collect, vote, now)
         except InvalidInput as error:
-            errors[_SCHEDULE_FIELDS[error.field or ""]] = error.message
-    if errors:
-        raise FormErrors(errors)
-    assert collect is not None and vote is not None and template is not None
-    boxes = _picked(sub, ids.BLOCK_RETRO_ANONYMOUS, "selected_options") or []
-    anonymous = any(o.get("value") == "anonymous" for o in boxes)
+            form.require(_SCHEDULE_FIELDS[error.field or ""], False, error.message)
+    form.check()
+    assert collect is not None and vote is not None
+    anonymous = "anonymous" in form.picked_options(ids.BLOCK_RETRO_ANONYMOUS)
     return NewRetro(title, RetroTemplate(template), sub.user.id, anonymous, votes, collect, vote)
 
 
@@ -217,6 +207,22 @@ async def submit_start(
     deps.spawn(retros.announce(client, deps, origin, retro, url), name="retro.announce")
 
 
+# -- buttons ----------------------------------------------------------------------------------
+
+
+async def _or_refuse(respond: AsyncRespond, work: Callable[[], Awaitable[T]]) -> T | None:
+    """``work()``'s result, or None once the presser is told (ephemerally) why not."""
+    try:
+        return await work()
+    except KaizenError as error:
+        await respond(**build_error(error.message), replace_original=False)
+        return None
+
+
+def _ref(action: BlockActions) -> RetroRef:
+    return RetroRef.read(action.action.value, action.channel_id)
+
+
 # -- notes ------------------------------------------------------------------------------------
 
 
@@ -230,15 +236,11 @@ async def open_note_modal(
 ) -> None:
     await ack()
     action = BlockActions.model_validate(body)
-    ref = RetroRef.parse(action.action.value, action.channel_id)
-    try:
-        if ref is None:
-            raise InvalidInput(retros.GONE)
-        form = await retros.note_form(deps, Origin.of(context), ref, action.user.id)
-    except KaizenError as error:
-        await respond(**build_error(error.message), replace_original=False)
+    origin, user = Origin.of(context), action.user.id
+    form = await _or_refuse(respond, lambda: retros.note_form(deps, origin, _ref(action), user))
+    if form is None:
         return
-    meta = RetroModalMeta(c=ref.channel_id, i=ref.retro_id)
+    meta = RetroModalMeta(c=form.retro.channel_id, i=form.retro.id)
     view = build_note_modal(metadata=meta.dump(), retro=form.retro, own=form.own)
     await client.views_open(trigger_id=action.trigger_id, view=view)
 
@@ -307,17 +309,12 @@ async def press_nudge(
 ) -> None:
     await ack()
     action = BlockActions.model_validate(body)
-    ref = RetroRef.parse(action.action.value, action.channel_id)
-    if ref is None:
-        await respond(**build_error(retros.GONE), replace_original=False)
-        return
-    bot_user = context.get("bot_user_id")
-    try:
-        nudge = await retros.claim_nudge(
-            client, deps, Origin.of(context), ref, action.user.id, bot_user
-        )
-    except KaizenError as error:
-        await respond(**build_error(error.message), replace_original=False)
+    origin, bot_user = Origin.of(context), context.get("bot_user_id")
+    nudge = await _or_refuse(
+        respond,
+        lambda: retros.claim_nudge(client, deps, origin, _ref(action), action.user.id, bot_user),
+    )
+    if nudge is None:
         return
     deps.spawn(retros.send_nudges(client, nudge), name="retro.nudge")
     await respond(**retros.nudged_message(nudge), replace_original=False)
@@ -336,15 +333,11 @@ async def open_theme_from_note(
 ) -> None:
     await ack()
     action = BlockActions.model_validate(body)
-    ref = RetroRef.parse(action.action.value, action.channel_id)
     origin = Origin.of(context)
-    try:
-        if ref is None:
-            raise InvalidInput(retros.GONE)
-        retro, note = await retros.summary_note(deps, origin, ref)
-    except KaizenError as error:
-        await respond(**build_error(error.message), replace_original=False)
+    found = await _or_refuse(respond, lambda: retros.summary_note(deps, origin, _ref(action)))
+    if found is None:
         return
+    retro, note = found
     draft = retros.theme_draft(retro, note)
     await open_theme_form(
         client, deps, origin, action.trigger_id, retro.channel_id, action.response_url, draft
@@ -361,14 +354,11 @@ async def open_action_from_note(
 ) -> None:
     await ack()
     action = BlockActions.model_validate(body)
-    ref = RetroRef.parse(action.action.value, action.channel_id)
-    try:
-        if ref is None:
-            raise InvalidInput(retros.GONE)
-        retro, note = await retros.summary_note(deps, Origin.of(context), ref)
-    except KaizenError as error:
-        await respond(**build_error(error.message), replace_original=False)
+    origin = Origin.of(context)
+    found = await _or_refuse(respond, lambda: retros.summary_note(deps, origin, _ref(action)))
+    if found is None:
         return
+    retro, note = found
     meta = RetroModalMeta(c=retro.channel_id, i=retro.id)
     view = build_action_modal(
         metadata=meta.dump(),

@@ -82,17 +82,18 @@ class RetroRef:
     note_id: int | None = None
 
     @classmethod
-    def parse(cls, value: str | None, channel: str | None = None) -> RetroRef | None:
-        """``C…:retro[:note]``; None if malformed or for another channel than ``channel``."""
+    def read(cls, value: str | None, channel: str | None = None) -> RetroRef:
+        """``C…:retro[:note]`` from a button; NotFound when malformed or, pressed in a channel,
+        naming another channel (a button copied from elsewhere acts on nothing)."""
         parts = (value or "").split(":")
-        if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts[1:]):
-            return None
-        if not re.fullmatch(TEAM_CHANNEL_ID, parts[0]):
-            return None
-        ref = cls(parts[0], int(parts[1]), int(parts[2]) if len(parts) == 3 else None)
-        if channel is not None and channel[:1] in "CG" and channel != ref.channel_id:
-            return None
-        return ref
+        if (
+            len(parts) not in (2, 3)
+            or not all(p.isdigit() for p in parts[1:])
+            or not re.fullmatch(TEAM_CHANNEL_ID, parts[0])
+            or (channel is not None and channel[:1] in "CG" and channel != parts[0])
+        ):
+            raise NotFound(GONE)
+        return cls(parts[0], int(parts[1]), int(parts[2]) if len(parts) == 3 else None)
 
 
 TEAM_CHANNEL_ID = r"[CG][A-Z0-9]{1,31}"
