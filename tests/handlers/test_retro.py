@@ -15,7 +15,8 @@ from bot import ids
 from fake_slack.driver import datepicker, input_values, plain, static_select, users_select
 from jobs.retro_phases import advance_retro_phases
 from storage.models import ActionItem, Observation, Retro, RetroVote, Theme
-from tests.support.harness import Harness
+from storage.workspaces import get_or_add_workspace
+from tests.support.harness import TEAM, Harness
 from tests.support.kaizen import add_stream, add_waits, theme_values
 from tests.support.retro import add_note, add_team, start_retro, start_values, thread
 
@@ -473,3 +474,25 @@ async def test_a_nudged_person_adds_a_note_from_the_dm(harness: Harness) -> None
     assert submitted.status == 200 and not submitted.text, submitted.text
     status = await harness.driver.command(ids.CMD_RETRO, "status", user="U5", channel="C1")
     assert "1 note from 1 person" in status.text and "You have added 1 note" in status.text
+
+
+async def test_the_announcement_shows_hypothesis_verdicts_of_the_period(harness: Harness) -> None:
+    add_team(harness)
+    now = harness.clock()
+    async with harness.deps.db.transaction() as s:
+        ws = await get_or_add_workspace(s, team_id=TEAM, enterprise_id=None, now=now)
+        for number, (check, verdict) in enumerate(
+            [(now - timedelta(days=3), "met"), (now - timedelta(days=40), "not_met")], start=1
+        ):
+            s.add(
+                Theme(
+                    workspace_id=ws, channel_id="C1", number=number, title=f"Idea {number}",
+                    author_id="U1", hyp_metric="lead_time", hyp_target=1.0,
+                    hyp_check_date=check.date(), hyp_verdict=verdict, created_at=now,
+                    updated_at=now,
+                )
+            )  # fmt: skip
+    root = await start_retro(harness)
+    shown = json.dumps(harness.fake.message("C1", root))
+    assert "K-1 Idea 1: :white_check_mark: met" in shown
+    assert "Idea 2" not in shown  # judged before this retro's period
