@@ -1,141 +1,338 @@
-"""The ``kaizen-bot`` command: run, demo, migrate, export."""
+"""The kaizen-bot command: serve Slack, and look after the database it keeps.
+
+Each subcommand is a ``Subcommand`` in ``COMMANDS``; adding one is a function and a table row.
+A failure the operator can fix ends in one line on standard error and exit status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
+import platform
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-from bot.settings import ConfigError, Settings, load_settings
+from bot.cli import (
+    CommandError,
+    Subcommand,
+    database_errors,
+    database_for,
+    describe_database,
+    settings_for_command,
+    version,
+)
+from bot.maintenance import BACKUP, EXPORT, MIGRATE, PURGE
+from bot.settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from aiohttp import web
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+    from bot.deps import Deps
 
 logger = logging.getLogger("bot")
 
+T = TypeVar("T")
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="kaizen-bot", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)")
-    demo = sub.add_parser("demo", help="offline demo against a local stand-in for Slack")
-    demo.add_argument(
+# Slack's answers to a token that will never work, as opposed to a network failure.
+REFUSED_TOKEN = {
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "not_allowed_token_type",
+}
+
+BOT_TOKEN_HINT = (
+    "copy the Bot User OAuth Token (xoxb-…) again from the app's OAuth & Permissions page, "
+    "or reinstall the app"
+)
+APP_TOKEN_HINT = (
+    "create an app-level token with connections:write under Basic Information → App-Level Tokens"
+)
+SOCKET_MODE_RETRY_SECONDS = 10
+
+
+# -- run ----------------------------------------------------------------------------------------
+
+
+async def run(args: argparse.Namespace) -> int:
+    settings = settings_for_command()
+    settings.require_for_run()
+    return await _run(settings, migrate=not args.no_migrate)
+
+
+async def _run(settings: Settings, *, migrate: bool = True) -> int:
+    """Start, serve until SIGTERM or SIGINT, then stop; each start-up step logs one line."""
+    from bot.app import build_app
+    from bot.deps import Deps
+    from bot.server import build_web_app
+
+    logger.info("start.version", extra={"version": version(), "python": platform.python_version()})
+    async with AsyncExitStack() as stack:
+        deps = Deps(settings=settings, db=database_for(settings, create=migrate))
+        stack.push_async_callback(deps.close)
+        await _prepare_database(deps, migrate=migrate)
+        app = build_app(deps)
+        web_app = build_web_app(app, deps, slack_routes=not settings.socket_mode)
+        await _listen(stack, web_app, settings)
+        stop = _stop_on_signals()
+        if not await _until(_check_slack(deps, app), stop):
+            return 0
+        # Scheduled jobs start here, once Slack and the database are known to answer; stop
+        # them with stack.callback(...) so they end before the database closes.
+        logger.info("start.scheduler", extra={"scheduler": "off"})
+        if settings.slack_app_token is not None:
+            await _serve_socket_mode(app, settings.slack_app_token.get_secret_value(), stop)
+        else:
+            logger.info("start.ready")
+            await stop.wait()
+        logger.info("stop.requested")
+    logger.info("stop.done")
+    return 0
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not migrate at start; refuse to start unless kaizen-bot migrate already ran",
+    )
+
+
+RUN = Subcommand(
+    name="run",
+    summary="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)",
+    description=(
+        "Migrate the database, check the bot token with Slack, then serve: HTTP requests at "
+        "POST /slack/events on PORT, or Socket Mode when SLACK_APP_TOKEN is set. GET /healthz "
+        "answers on PORT in both modes. Stops cleanly on SIGTERM or Ctrl-C."
+    ),
+    run=run,
+    arguments=_run_arguments,
+)
+
+
+async def _prepare_database(deps: Deps, *, migrate: bool) -> None:
+    from bot.cli import require_current_schema, require_known_schema
+    from storage.migrate import upgrade
+    from storage.schema import get_schema_state
+
+    db = deps.db
+    async with database_errors(db.url):
+        if migrate:
+            await require_known_schema(db)
+            await upgrade(db)
+        else:
+            await require_current_schema(db)
+        state = await get_schema_state(db)
+    logger.info(
+        "start.database",
+        extra={"database": describe_database(db.url), "revision": ",".join(state.current)},
+    )
+
+
+async def _listen(stack: AsyncExitStack, web_app: web.Application, settings: Settings) -> None:
+    from aiohttp import web
+
+    port = settings.port
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    try:
+        await web.TCPSite(runner, "0.0.0.0", port).start()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise CommandError(
+                f"port {port} is already in use (PORT): stop what is listening there "
+                "or set PORT to a free port"
+            ) from None
+        raise CommandError(f"cannot listen on port {port} (PORT): {exc.strerror or exc}") from None
+    if settings.socket_mode:
+        logger.info("start.mode", extra={"mode": "socket", "healthz_port": port})
+    else:
+        logger.info("start.mode", extra={"mode": "http", "port": port})
+
+
+async def _check_slack(deps: Deps, app: AsyncApp) -> None:
+    """Name the workspace(s) served; a bot token Slack refuses stops the start."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    settings = deps.settings
+    if settings.oauth_enabled:
+        from storage.inventory import count_installations
+
+        async with database_errors(deps.db.url), deps.db.transaction() as session:
+            installed = await count_installations(session)
+        logger.info(
+            "start.workspaces",
+            extra={"oauth": "on", "installed": installed, "install_path": "/slack/install"},
+        )
+        return
+    assert settings.slack_bot_token is not None  # require_for_run checked it
+    # No retries: a refused token is final, and an outage must not hold up the start.
+    client = AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[],
+    )
+    auth = await _ask_slack(client.auth_test(), "SLACK_BOT_TOKEN", BOT_TOKEN_HINT)
+    if auth is not None:
+        logger.info(
+            "start.workspace",
+            extra={
+                "team": auth.get("team_id"),
+                "team_name": auth.get("team"),
+                "bot": auth.get("user"),
+            },
+        )
+
+
+async def _ask_slack(
+    call: Awaitable[AsyncSlackResponse], token_name: str, hint: str
+) -> AsyncSlackResponse | None:
+    """Slack's answer, or None (and a warning) when Slack cannot be reached or fails.
+
+    A token Slack refuses will never work: that stops the start, in one line.
+    """
+    from aiohttp import ClientError
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        return await call
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", ""))
+        if error in REFUSED_TOKEN:
+            raise CommandError(f"Slack refused {token_name} ({error}): {hint}") from None
+        reason = error
+    except (OSError, TimeoutError, ClientError) as exc:
+        reason = str(exc) or type(exc).__name__
+    logger.warning("start.slack_unreachable", extra={"error": reason, "token": token_name})
+    return None
+
+
+async def _serve_socket_mode(app: AsyncApp, app_token: str, stop: asyncio.Event) -> None:
+    """Connect out to Slack; a stop while Slack cannot be reached ends the attempt at once."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    if not await _until(_wait_for_socket_mode(app, app_token), stop):
+        return
+    handler = AsyncSocketModeHandler(app, app_token)
+    try:
+        if await _until(handler.connect_async(), stop):  # type: ignore[no-untyped-call]
+            logger.info("start.ready", extra={"socket_mode": "connected"})
+            await stop.wait()
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+async def _wait_for_socket_mode(app: AsyncApp, app_token: str) -> None:
+    """Until Slack hands out a Socket Mode URL; a refused app token stops the start.
+
+    The SDK's own connect loop retries too, but logs a traceback each time; this says it in
+    one line while Slack cannot be reached.
+    """
+    while True:
+        opened = app.client.apps_connections_open(app_token=app_token)
+        if await _ask_slack(opened, "SLACK_APP_TOKEN", APP_TOKEN_HINT) is not None:
+            return
+        await asyncio.sleep(SOCKET_MODE_RETRY_SECONDS)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _until(work: Awaitable[T], stop: asyncio.Event) -> bool:
+    """Await ``work`` unless ``stop`` is set first (then cancel it); True if it finished."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return False
+    task.result()
+    return True
+
+
+# -- demo ---------------------------------------------------------------------------------------
+
+
+async def demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return await run_demo(args.out)
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--out",
         type=Path,
         default=Path("demo-output"),
         help="folder for the images and files (default: ./demo-output)",
     )
-    sub.add_parser("migrate", help="apply the database migrations and exit")
-    export = sub.add_parser("export", help="write a CSV of a workspace's or a channel's data")
-    export.add_argument("--team", required=True, help="the Slack team id (T…)")
-    export.add_argument("--enterprise", default=None, help="the Enterprise Grid id (E…), if any")
-    export.add_argument("--channel", default=None, help="only this channel (C…)")
-    export.add_argument("--out", type=Path, default=None, help="the CSV file (default: stdout)")
-    args = parser.parse_args(argv)
 
+
+DEMO = Subcommand(
+    name="demo",
+    summary="offline demo against a local stand-in for Slack",
+    description=(
+        "Play the Pet Clinic team's story through the real app against a local stand-in for "
+        "Slack: no Slack account, token or network needed. Prints what the bot posted and "
+        "writes its images and files to --out."
+    ),
+    run=demo,
+    arguments=_demo_arguments,
+)
+
+
+# -- the command --------------------------------------------------------------------------------
+
+COMMANDS: tuple[Subcommand, ...] = (RUN, MIGRATE, BACKUP, EXPORT, PURGE, DEMO)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kaizen-bot",
+        description="kaizen-bot: value stream mapping, waste logging and kaizen in Slack.",
+        epilog="Settings come from the environment or a .env file: see .env.example.",
+    )
+    parser.add_argument("--version", action="version", version=f"kaizen-bot {version()}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        child = sub.add_parser(command.name, help=command.summary, description=command.description)
+        command.arguments(child)
+        child.set_defaults(subcommand=command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command: Subcommand = args.subcommand
     try:
-        if args.command == "demo":
-            from bot.demo import run_demo
-
-            return asyncio.run(run_demo(args.out))
-        settings = load_settings()
-        from bot.logs import configure_logging
-
-        configure_logging(settings.log_level_number)
-        if args.command == "migrate":
-            return asyncio.run(_migrate(settings))
-        if args.command == "export":
-            return asyncio.run(
-                _export(settings, args.team, args.enterprise, args.channel, args.out)
-            )
-        settings.require_for_run()
-        return asyncio.run(_run(settings))
-    except ConfigError as exc:
+        return asyncio.run(command.run(args))
+    except (ConfigError, CommandError) as exc:
         print(f"kaizen-bot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-async def _migrate(settings: Settings) -> int:
-    from storage.db import Database
-    from storage.migrate import upgrade
-
-    db = Database(settings.database_url)
-    try:
-        await upgrade(db)
-    finally:
-        await db.dispose()
-    logger.info("migrations.applied")
-    return 0
-
-
-async def _export(
-    settings: Settings, team: str, enterprise: str | None, channel: str | None, out: Path | None
-) -> int:
-    from bot.domain.export import build_export_csv
-    from storage.db import Database
-    from storage.kaizen import get_export
-    from storage.workspaces import find_workspace
-
-    db = Database(settings.database_url)
-    try:
-        async with db.transaction() as session:
-            workspace_id = await find_workspace(session, team_id=team, enterprise_id=enterprise)
-            if workspace_id is None:
-                print(f"kaizen-bot: no data for team {team} in this database", file=sys.stderr)
-                return 2
-            export = await get_export(session, workspace_id=workspace_id, channel_id=channel)
-    finally:
-        await db.dispose()
-    content = build_export_csv(export)
-    if out is None:
-        sys.stdout.write(content)
-    else:
-        await asyncio.to_thread(out.write_text, content, encoding="utf-8")
-        print(f"kaizen-bot: wrote {out}", file=sys.stderr)
-    return 0
-
-
-async def _run(settings: Settings) -> int:
-    from bot.app import build_app
-    from bot.deps import Deps
-    from bot.server import build_web_app, start_site
-    from storage.db import Database
-    from storage.migrate import upgrade
-
-    deps = Deps(settings=settings, db=Database(settings.database_url))
-    try:
-        await upgrade(deps.db)
-    except Exception as exc:  # an unreachable or broken database: one line, not a trace
-        print(f"kaizen-bot: cannot migrate the database at DATABASE_URL ({exc})", file=sys.stderr)
-        await deps.close()
-        return 2
-    app = build_app(deps)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    socket_mode = settings.slack_app_token is not None
-    web_app = build_web_app(app, deps, slack_routes=not socket_mode)
-    runner = await start_site(web_app, host="0.0.0.0", port=settings.port)
-    logger.info("server.listening", extra={"port": settings.port, "socket_mode": socket_mode})
-    try:
-        if settings.slack_app_token is not None:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
-            await handler.connect_async()  # type: ignore[no-untyped-call]
-            logger.info("server.socket_mode_connected")
-            await stop.wait()
-            await handler.close_async()  # type: ignore[no-untyped-call]
-        else:
-            await stop.wait()
-    finally:
-        await runner.cleanup()
-        await deps.close()
-    return 0
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.usecases.clients import build_client
+from bot.reply_budget import SlackSlow, start_reply_clock
+from bot.usecases.clients import ReplyBudgetClient, build_client
 from bot.views.common import build_apology
 from storage.installations import DatabaseInstallationStore, DatabaseStateStore
 
@@ -31,6 +32,39 @@ NOT_INSTALLED = (
     ":wave: kaizen-bot is not installed in this workspace (or was removed). "
     "Ask a workspace admin to install it again; nothing was stored."
 )
+
+SLACK_SLOW = (
+    ":hourglass: Slack is slow right now, so this did not go through. Try again in a moment."
+)
+
+_REVOKED = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
+"""auth.test errors that mean the app is really not installed (anything else is transient)."""
+
+
+def single_workspace_authorize(
+    token: str,
+) -> Callable[..., Awaitable[AuthorizeResult | None]]:
+    """Bolt's one ``auth.test`` for a single bot token, cached, telling a revoked token (the
+    app is not installed) from Slack failing for a moment (try again; nothing is cached)."""
+    found: list[AuthorizeResult] = []
+
+    async def authorize(client: AsyncWebClient, user_id: str | None) -> AuthorizeResult | None:
+        if not found:
+            try:
+                answer = await ReplyBudgetClient.like(client).auth_test(token=token)
+            except SlackApiError as exc:
+                if exc.response.get("error") in _REVOKED:
+                    logger.warning("auth.revoked", extra={"error": exc.response.get("error")})
+                    return None
+                raise SlackSlow("auth.test") from exc
+            found.append(
+                AuthorizeResult.from_auth_test_response(bot_token=token, auth_test_response=answer)
+            )
+        return AuthorizeResult(**{**found[0], "user_id": user_id})
+
+    return authorize
 
 
 class _WithoutBody(logging.Filter):
@@ -67,17 +101,20 @@ def build_oauth_flow(deps: Deps) -> AsyncOAuthFlow | None:
 def build_app(
     deps: Deps,
     *,
-    authorize: Callable[..., Awaitable[AuthorizeResult]] | None = None,
+    authorize: Callable[..., Awaitable[AuthorizeResult | None]] | None = None,
     **bolt_options: Any,
 ) -> AsyncApp:
     settings = deps.settings
     signing_secret = settings.slack_signing_secret
     oauth_flow = build_oauth_flow(deps) if authorize is None else None
+    bot_token = settings.slack_bot_token
+    if authorize is None and oauth_flow is None and bot_token is not None:
+        authorize = single_workspace_authorize(bot_token.get_secret_value())
     app = AsyncApp(
-        # With OAuth each request's token comes from the installation store instead.
-        client=build_client(deps, token="" if oauth_flow else None),
+        # The token comes from ``authorize`` (one bot token) or the installation store (OAuth).
+        client=build_client(deps, token=""),
         signing_secret=signing_secret.get_secret_value() if signing_secret else None,
-        authorize=authorize,
+        authorize=authorize,  # type: ignore[arg-type]  # None is Bolt's "not installed"
         oauth_flow=oauth_flow,
         user_facing_authorize_error_message=NOT_INSTALLED,
         # The reply to Slack waits for the listener: a user is told "stored" only after the
@@ -95,6 +132,9 @@ def build_app(
     @app.middleware
     async def provide_deps(context: Any, next: Callable[[], Awaitable[None]]) -> None:
         context["deps"] = deps
+        # In Socket Mode no HTTP edge started the clock; here it is the request's first step.
+        start_reply_clock()
+        context["client"] = ReplyBudgetClient.like(context["client"])
         await next()
 
     app.error(_handle_error)
@@ -124,6 +164,12 @@ async def _handle_error(
             extra={"reason": "invalid_fields", "errors": error.error_count(), "team": ctx.team_id},
         )
         return BoltResponse(status=400, body='{"error": "malformed request"}')
+    if isinstance(error, SlackSlow):
+        logger.warning(
+            "slack.slow",
+            extra={"method": error.method, "team": ctx.team_id, "user": ctx.user_id},
+        )
+        return _answer(body, request, client, SLACK_SLOW)
     error_id = secrets.token_hex(4)
     logger.error(
         "listener.failed",
@@ -136,13 +182,23 @@ async def _handle_error(
             "kind": body.get("type") or ("command" if "command" in body else "unknown"),
         },
     )
-    text = build_apology(error_id)
+    return _answer(body, request, client, build_apology(error_id))
+
+
+def _answer(
+    body: dict[str, Any], request: AsyncBoltRequest, client: AsyncWebClient, text: str
+) -> BoltResponse:
+    """A command hears ``text`` in the reply; anything else after it, so that Slack's waiting
+    for the reply is not spent on one more call."""
+    ctx = request.context
     if "command" in body:
         payload = {"response_type": "ephemeral", "text": text}
         return BoltResponse(
             status=200, body=json.dumps(payload), headers={"content-type": "application/json"}
         )
-    await _tell_user(client, body, ctx.channel_id, ctx.user_id, text)
+    deps = ctx.get("deps")
+    if isinstance(deps, Deps):
+        deps.spawn(_tell_user(client, body, ctx.channel_id, ctx.user_id, text), name="error.tell")
     # A 200 keeps Slack from retrying an event the app has already logged as failed.
     return BoltResponse(status=200, body="")
 

@@ -7,6 +7,7 @@ middleware under the context key ``deps``.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
+from bot.reply_budget import clear_reply_clock
 from bot.settings import Settings
 from storage.db import Database
 
@@ -51,7 +53,9 @@ class Deps:
         Only messages go this way (a confirmation, a drawn map), never a write: the user has
         been told nothing is stored until it is.
         """
-        task = asyncio.get_running_loop().create_task(coro, name=name)
+        context = contextvars.copy_context()
+        context.run(clear_reply_clock)
+        task = asyncio.get_running_loop().create_task(coro, name=name, context=context)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
 

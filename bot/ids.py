@@ -102,6 +102,7 @@ ACTION_THEME_STATUS: Final = "kaizen.theme_status"
 ACTION_THEME_ADD_ACTION: Final = "kaizen.theme_add_action"
 ACTION_ACTION_DONE: Final = "kaizen.action_done"
 ACTION_HOME_ADD_THEME: Final = "kaizen.home_add_theme"
+ACTION_THEME_REPOST: Final = "kaizen.theme_repost"
 BLOCK_THEME_CHANNEL: Final = "kaizen.channel"
 
 # Retros

@@ -36,6 +36,22 @@ class KeyValueFormatter(logging.Formatter):
         return redact(base)
 
 
+class DropMessages(logging.Filter):
+    """Leave out records whose message starts with one of ``prefixes`` (noise at every start)."""
+
+    def __init__(self, *prefixes: str) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.prefixes)
+
+
+# Bolt reads SLACK_BOT_TOKEN from the environment by itself and warns that the client the app
+# hands it wins; that is how the app is meant to be built, so the warning says nothing.
+_BOLT_NOISE = "As you gave `client` as well, `token` will be unused."
+
+
 def configure_logging(level: int, stream: object = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
@@ -43,3 +59,13 @@ def configure_logging(level: int, stream: object = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic announces each of its plugins ("setup plugin …") whenever migrations run.
+    logging.getLogger("alembic.runtime.plugins").setLevel(max(level, logging.WARNING))
+    _drop(logging.getLogger("slack_bolt.AsyncApp"), _BOLT_NOISE)
+    # Kept: "Running upgrade a -> b", which says what changed.
+    _drop(logging.getLogger("alembic.runtime.migration"), "Context impl", "Will assume")
+
+
+def _drop(logger: logging.Logger, *prefixes: str) -> None:
+    logger.filters = [f for f in logger.filters if not isinstance(f, DropMessages)]
+    logger.addFilter(DropMessages(*prefixes))

@@ -15,6 +15,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.deps import Deps
 from bot.inbound import MalformedRequest, check_signature, read_envelope
+from bot.reply_budget import start_reply_clock
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ async def dispatch_slack_request(
     app: AsyncApp, request: web.Request, signing_secret: str | None
 ) -> web.Response:
     """Verify, then check the shape, then hand to Bolt: nothing unverified is read or logged."""
+    start_reply_clock()
     raw = await request.read()
     refused = check_signature(
         secret=signing_secret, headers=request.headers, body=raw, now=time.time()

@@ -19,7 +19,13 @@ from bot.usecases import themes
 from bot.usecases.work import Origin
 from bot.views.common import build_error
 from handlers.edge import ack_form, field_errors, trusted_response_url
-from handlers.forms import KaizenModalMeta, open_theme_form, read_theme_form, theme_fields
+from handlers.forms import (
+    TEAM_CHANNEL_ID,
+    KaizenModalMeta,
+    open_theme_form,
+    read_theme_form,
+    theme_fields,
+)
 from handlers.payloads import BlockActions, ViewSubmission
 
 logger = logging.getLogger(__name__)
@@ -31,6 +37,7 @@ def register(app: AsyncApp) -> None:
     app.view(ids.VIEW_THEME)(submit_theme)
     app.action(re.compile(rf"^{re.escape(ids.ACTION_THEME_STATUS)}\."))(press_theme_status)
     app.action(ids.ACTION_HOME_ADD_THEME)(open_theme_modal_from_home)
+    app.action(ids.ACTION_THEME_REPOST)(repost_theme)
 
 
 async def open_theme_modal_from_home(
@@ -94,3 +101,19 @@ async def press_theme_status(
         )
     except KaizenError as error:
         await respond(**build_error(error.message), replace_original=False)
+
+
+async def repost_theme(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
+) -> None:
+    """The "Post it again" button: posting waits for Slack, so it runs after the reply."""
+    await ack()
+    action = BlockActions.model_validate(body)
+    channel, _, number = (action.action.value or "").partition(":")
+    if not number.isdigit() or not re.match(TEAM_CHANNEL_ID, channel):
+        return
+    reposting = themes.repost_theme(
+        client, deps, Origin.of(context), channel, int(number), action.user.id,
+        action.response_url,
+    )  # fmt: skip
+    deps.spawn(reposting, name="kaizen.repost_theme")

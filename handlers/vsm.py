@@ -173,6 +173,7 @@ def _post_image(
     posting = vsm.post_map_image(
         client, origin, png, channel=cmd.channel_id, user=cmd.user_id,
         response_url=cmd.response_url or None, upload=upload,
+        again=f"{cmd.command} {cmd.text}".strip(),
     )  # fmt: skip
     deps.spawn(posting, name=name)
 

@@ -587,3 +587,23 @@ async def get_export(
     return KaizenExport(
         observations=observations, themes=themes, votes=votes, actions=actions, retros=retros
     )
+
+
+async def list_unposted_themes(
+    session: AsyncSession, *, created_after: datetime, created_before: datetime, limit: int = 50
+) -> list[tuple[int, Theme]]:
+    """Open themes never posted in their channel, in every workspace, oldest first, each with
+    its workspace id: for posting them again (a failed post must not drop a theme)."""
+    stmt = (
+        _select_themes()
+        .add_columns(ThemeRow.workspace_id)
+        .where(
+            ThemeRow.message_ts.is_(None),
+            ThemeRow.status.in_(_OPEN),
+            ThemeRow.created_at >= created_after,
+            ThemeRow.created_at < created_before,
+        )
+        .order_by(ThemeRow.created_at, ThemeRow.id)
+        .limit(limit)
+    )
+    return [(int(r[3]), _theme(r[:3])) for r in (await session.execute(stmt)).all()]

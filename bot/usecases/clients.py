@@ -6,25 +6,116 @@ scheduled job asks ``client_for_workspace`` for the token that workspace install
 
 from __future__ import annotations
 
+import asyncio
+import random
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import ClientConnectorError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.deps import Deps
+from bot.reply_budget import SlackSlow, remaining
 from storage.installations import get_bot_token
+
+NOT_REPEATABLE = frozenset(
+    {"chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal"}
+)
+"""Methods whose second attempt posts a second message when the first one did arrive."""
+
+
+def _method(request: HttpRequest) -> str:
+    return urlsplit(request.url).path.rsplit("/", 1)[-1]
+
+
+class _RateLimitWithinReply(AsyncRateLimitErrorRetryHandler):
+    """Wait out ``Retry-After`` only when the wait still fits before the reply is due."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        left = remaining()
+        return left is None or _retry_after(response) + _JITTER < left
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error or RuntimeError("no response to a rate-limited call")
+        state.next_attempt_requested = True
+        # A little jitter so that many waiting calls do not all come back at once.
+        await asyncio.sleep(_retry_after(response) + random.uniform(0, _JITTER))
+        state.increment_current_attempt()
+
+
+_JITTER = 0.2
+
+
+def _retry_after(response: HttpResponse) -> int:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values and str(values[0]).isdigit():
+            return int(values[0])
+    return 1
+
+
+class _ServerErrorIfRepeatable(AsyncServerErrorRetryHandler):
+    """A 5xx may come after Slack posted the message ("fatal_error"): never post twice."""
+
+    async def _can_retry_async(self, *, request: HttpRequest, **kwargs: Any) -> bool:
+        if _method(request) in NOT_REPEATABLE:
+            return False
+        return await super()._can_retry_async(request=request, **kwargs)
+
+
+class _ConnectionErrorIfUnsent(AsyncConnectionErrorRetryHandler):
+    """A dropped connection may come after Slack took the request; only a refused connect is
+    surely unsent, so only that is retried for a method that posts."""
+
+    async def _can_retry_async(
+        self, *, request: HttpRequest, error: Exception | None = None, **kwargs: Any
+    ) -> bool:
+        if _method(request) in NOT_REPEATABLE and not isinstance(error, ClientConnectorError):
+            return False
+        return await super()._can_retry_async(request=request, error=error, **kwargs)
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
-    """429 (waits for Retry-After), 5xx and dropped connections are retried, a few times."""
+    """429 (waits for Retry-After), 5xx and dropped connections are retried, a few times,
+    unless the retry could post a message twice or miss the reply's deadline."""
     return [
-        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-        AsyncServerErrorRetryHandler(max_retry_count=2),
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        _RateLimitWithinReply(max_retry_count=2),
+        _ServerErrorIfRepeatable(
+            max_retry_count=2, interval_calculator=BackoffRetryIntervalCalculator(0.2)
+        ),
+        _ConnectionErrorIfUnsent(max_retry_count=2),
     ]
+
+
+CLIENT_TIMEOUT = 10
 
 
 def build_client(deps: Deps, token: str | None = None) -> AsyncWebClient:
@@ -34,8 +125,45 @@ def build_client(deps: Deps, token: str | None = None) -> AsyncWebClient:
         token=token or None,
         base_url=deps.settings.slack_api_url,
         retry_handlers=retry_handlers(),
-        timeout=10,
+        timeout=CLIENT_TIMEOUT,
     )
+
+
+class ReplyBudgetClient(AsyncWebClient):
+    """The client a listener is handed: a call made before the reply gives up when the reply
+    is due (``SlackSlow``) instead of keeping the user past Slack's three seconds."""
+
+    @classmethod
+    def like(cls, client: AsyncWebClient) -> ReplyBudgetClient:
+        return cls(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            ssl=client.ssl,
+            proxy=client.proxy,
+            session=client.session,
+            trust_env_in_session=client.trust_env_in_session,
+            headers=dict(client.headers),
+            team_id=client.default_params.get("team_id"),
+            logger=client.logger,
+            retry_handlers=list(client.retry_handlers),
+        )
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        left = remaining()
+        if left is None:
+            return await super().api_call(api_method, **kwargs)
+        try:
+            async with asyncio.timeout(left):
+                return await super().api_call(api_method, **kwargs)
+        except SlackSlow:
+            raise
+        except TimeoutError:
+            raise SlackSlow(api_method) from None
+        except SlackApiError as exc:
+            if exc.response.status_code == 429 or exc.response.status_code >= 500:
+                raise SlackSlow(api_method) from exc
+            raise
 
 
 async def client_for_workspace(deps: Deps, workspace_id: int) -> AsyncWebClient | None:

@@ -6,7 +6,8 @@ import asyncio
 import logging
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
+from aiohttp import ClientError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -16,6 +17,28 @@ logger = logging.getLogger(__name__)
 
 
 NOT_A_MEMBER = {"not_in_channel", "channel_not_found", "is_archived"}
+
+FOLLOW_UP_FAILURES = (SlackApiError, SlackRequestError, TimeoutError, ClientError)
+"""How a Slack call after the reply can fail once its retries are spent: refused by Slack,
+refused by the upload URL (``SlackRequestError``), timed out, or cut off."""
+
+
+def failure_reason(error: BaseException) -> str:
+    """A short name for a failed Slack call, for the log and for the user's message."""
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or f"http_{error.response.status_code}")
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    if isinstance(error, SlackRequestError):
+        return "upload_failed"
+    return "connection_failed"
+
+
+def certainly_not_done(reason: str) -> bool:
+    """Slack refused outright; after a timeout or a server error it may have been done."""
+    return reason not in ("timeout", "connection_failed", "fatal_error", "internal_error") and not (
+        reason.startswith("http_5")
+    )
 
 
 async def tell(

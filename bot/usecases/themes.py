@@ -27,10 +27,17 @@ from bot.domain.hypotheses import (
 from bot.domain.kaizen import NewTheme, Theme, as_observation, local_date
 from bot.domain.themes import ThemeAction
 from bot.domain.vsm import Step
-from bot.usecases.notify import NOT_A_MEMBER, tell
+from bot.usecases.notify import tell
+from bot.usecases.theme_posts import NotPosted, publish_theme, republish_theme
 from bot.usecases.work import Origin, Work, workspace_transaction
 from bot.views.common import Message, with_invite_hint
-from bot.views.kaizen import build_backlog, build_theme_detail, build_theme_message
+from bot.views.kaizen import (
+    build_backlog,
+    build_theme_detail,
+    build_theme_message,
+    build_theme_not_posted,
+    build_theme_reposted,
+)
 from storage import kaizen as store
 from storage.channels import get_channel_config
 from storage.vsm import get_step, list_steps
@@ -254,34 +261,48 @@ async def post_theme(
     user: str,
     response_url: str | None,
 ) -> None:
-    """Post a new theme for votes, remember its message, and put the first vote emoji on it."""
-    message = build_theme_message(theme, actions=[], vote_emoji=vote_emoji)
-    try:
-        posted = await client.chat_postMessage(channel=theme.channel_id, **message)
-    except SlackApiError as exc:
-        if exc.response.get("error") not in NOT_A_MEMBER:
-            raise
-        stored = {"text": f"{theme.ref} is stored, but I can't post it for votes."}
-        hint = with_invite_hint(stored, theme.channel_id)
-        await tell(client, user=user, channel=None, message=hint, response_url=response_url)
-        return
-    ts = str(posted["ts"])
+    """Post a new theme for votes; if Slack does not take it, tell its author how to get it."""
     async with workspace_transaction(deps, origin) as work:
-        await store.set_theme_message(
-            work.session,
-            workspace_id=work.workspace_id,
-            theme_id=theme.id,
-            channel_id=theme.channel_id,
-            message_ts=ts,
-        )
+        workspace_id = work.workspace_id
     try:
-        await client.reactions_add(channel=theme.channel_id, timestamp=ts, name=vote_emoji)
-    except SlackApiError as exc:
-        logger.info(
-            "kaizen.vote_emoji_not_added",
-            extra={
-                "team": origin.team_id,
-                "channel": theme.channel_id,
-                "error": exc.response.get("error"),
-            },
-        )
+        await publish_theme(client, deps, workspace_id, theme, vote_emoji)
+    except NotPosted as failed:
+        await _tell_not_posted(client, theme, failed, user, response_url)
+
+
+async def repost_theme(
+    client: AsyncWebClient,
+    deps: Deps,
+    origin: Origin,
+    channel: str,
+    number: int,
+    user: str,
+    response_url: str | None,
+) -> None:
+    """ "Post it again": adopt the theme's message if an earlier post did land, else post it."""
+    async with workspace_transaction(deps, origin) as work:
+        theme = await store.get_theme(work.session, scope=work.scope(channel), number=number)
+        workspace_id = work.workspace_id
+    if theme is None:
+        return
+    try:
+        await republish_theme(client, deps, workspace_id, theme)
+    except NotPosted as failed:
+        await _tell_not_posted(client, theme, failed, user, response_url)
+        return
+    done = build_theme_reposted(theme.ref, channel)
+    await tell(client, user=user, channel=None, message=done, response_url=response_url)
+
+
+async def _tell_not_posted(
+    client: AsyncWebClient, theme: Theme, failed: NotPosted, user: str, response_url: str | None
+) -> None:
+    logger.warning(
+        "kaizen.theme_not_posted", extra={"channel": theme.channel_id, "error": failed.reason}
+    )
+    if failed.not_in_channel:
+        stored = {"text": f"{theme.ref} is stored, but I can't post it for votes."}
+        message = with_invite_hint(stored, theme.channel_id)
+    else:
+        message = build_theme_not_posted(theme.ref, theme.channel_id, theme.number)
+    await tell(client, user=user, channel=None, message=message, response_url=response_url)

@@ -9,13 +9,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.errors import KaizenError, NotFound
 from bot.domain.vsm import MapState, Step, StepDraft, after_id_for, measure_waits, parse_move
-from bot.usecases.notify import NOT_A_MEMBER, tell
+from bot.usecases.notify import (
+    FOLLOW_UP_FAILURES,
+    NOT_A_MEMBER,
+    certainly_not_done,
+    failure_reason,
+    tell,
+)
 from bot.usecases.work import Origin, Work, workspace_transaction
 from bot.views.common import Message, build_error
 from bot.views.vsm import (
@@ -109,8 +114,9 @@ async def post_map_image(
     user: str,
     response_url: str | None,
     upload: MapUpload,
+    again: str = "/vsm show",
 ) -> None:
-    """Upload a drawn map; tell the person why when Slack refuses it."""
+    """Upload a drawn map; however the upload fails, tell the person and how to get it."""
     content = await png
     where = {"team": origin.team_id, "channel": channel, "user": user}
     try:
@@ -121,17 +127,12 @@ async def post_map_image(
             title=upload.title,
             initial_comment=upload.comment,
         )
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or "unknown")
-        logger.info("vsm.upload_refused", extra={**where, "error": error})
-        message = build_map_not_posted(channel) if error in NOT_A_MEMBER else None
-        await tell(
-            client,
-            user=user,
-            channel=None,
-            message=message or build_upload_failed(error),
-            response_url=response_url,
-        )
+    except FOLLOW_UP_FAILURES as exc:
+        error = failure_reason(exc)
+        logger.warning("vsm.upload_failed", extra={**where, "error": error})
+        failed = build_upload_failed(error, again, certain=certainly_not_done(error))
+        message = build_map_not_posted(channel) if error in NOT_A_MEMBER else failed
+        await tell(client, user=user, channel=None, message=message, response_url=response_url)
         return
     logger.info("vsm.posted", extra=where)
 

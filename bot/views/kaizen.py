@@ -551,3 +551,24 @@ def build_export_started() -> Message:
 
 def export_filename(channel_id: str, now: datetime) -> str:
     return f"kaizen-{channel_id}-{now:%Y-%m-%d}.csv"
+
+
+def build_theme_not_posted(theme_ref: str, channel_id: str, number: int) -> Message:
+    """A stored theme Slack did not take for the channel: say so, and offer to post it again."""
+    text = (
+        f":warning: {theme_ref} is stored, but Slack did not take its message for <#{channel_id}>, "
+        "so nobody can vote on it yet. I'll try again in a few minutes, or post it now."
+    )
+    button = ButtonElement(
+        action_id=ids.ACTION_THEME_REPOST,
+        text="Post it again",
+        value=f"{channel_id}:{number}",
+        style="primary",
+    )
+    return {"text": text, "blocks": [section(text), ActionsBlock(elements=[button]).to_dict()]}
+
+
+def build_theme_reposted(theme_ref: str, channel_id: str) -> Message:
+    return build_ephemeral(
+        f":white_check_mark: {theme_ref} is posted in <#{channel_id}> for votes."
+    )

@@ -357,11 +357,13 @@ def build_map_not_posted(channel_id: str) -> Message:
     )
 
 
-def build_upload_failed(error: str) -> Message:
-    return build_ephemeral(
-        f":warning: Slack did not take the map image (`{error}`), so nothing was posted. "
-        "Try again in a minute."
-    )
+def build_upload_failed(error: str, command: str, *, certain: bool = True) -> Message:
+    """The map image did not (or may not) reach the channel: say so and how to get it."""
+    if certain:
+        what = f"Slack did not take the map image (`{error}`), so nothing was posted."
+    else:
+        what = f"Slack failed while posting the map image (`{error}`); it may not be there."
+    return build_ephemeral(f":warning: {what} Run `{command}` again in a minute to get it.")
 
 
 # -- the metrics in text (the comment posted with each image) -----------------------------------
