@@ -6,6 +6,7 @@ person only their own notes; the announcement and the status take counts, never 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,6 +58,8 @@ from bot.views.common import (
 )
 
 A = ids.ACTION_RETRO_INPUT
+# A link typed into a form, only if it cannot break out of Slack's <url|text> markup.
+_SAFE_LINK = re.compile(r"https?://[^\s<>|]+")
 MAX_RANKED_SHOWN = 30
 PHASE_LABELS = {
     RetroPhase.COLLECT: ":pencil2: Collecting notes",
@@ -254,7 +257,7 @@ def _lookback_lines(lookback: Lookback) -> list[str]:
         lines.append("\n*Cost the most time*")
         for waste in lookback.costliest:
             text = clip(escape(waste.description or "(no description)"), 120)
-            if waste.link:
+            if _SAFE_LINK.fullmatch(waste.link):
                 text = f"<{waste.link}|{text}>"
             lines.append(f"• {format_duration(waste.minutes or 0)} — {text}")
     return lines
