@@ -29,6 +29,7 @@ from bot.cli import (
 )
 from bot.maintenance import BACKUP, EXPORT, MIGRATE, PURGE
 from bot.settings import ConfigError, Settings
+from jobs.cli import DIGEST, JOBS
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -87,9 +88,13 @@ async def _run(settings: Settings, *, migrate: bool = True) -> int:
         stop = _stop_on_signals()
         if not await _until(_check_slack(deps, app), stop):
             return 0
-        # Scheduled jobs start here, once Slack and the database are known to answer; stop
-        # them with stack.callback(...) so they end before the database closes.
-        logger.info("start.scheduler", extra={"scheduler": "off"})
+        # Scheduled jobs start here, once Slack and the database are known to answer, and stop
+        # before the database closes.
+        from jobs.scheduler import start_scheduler
+
+        scheduler = start_scheduler(deps)
+        stack.callback(scheduler.shutdown, wait=False)
+        logger.info("start.scheduler", extra={"scheduler": "on"})
         if settings.slack_app_token is not None:
             await _serve_socket_mode(app, settings.slack_app_token.get_secret_value(), stop)
         else:
@@ -305,7 +310,7 @@ DEMO = Subcommand(
 
 # -- the command --------------------------------------------------------------------------------
 
-COMMANDS: tuple[Subcommand, ...] = (RUN, MIGRATE, BACKUP, EXPORT, PURGE, DEMO)
+COMMANDS: tuple[Subcommand, ...] = (RUN, MIGRATE, BACKUP, EXPORT, PURGE, DEMO, DIGEST, JOBS)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -105,6 +105,9 @@ ACTION_HOME_ADD_THEME: Final = "kaizen.home_add_theme"
 ACTION_THEME_REPOST: Final = "kaizen.theme_repost"
 BLOCK_THEME_CHANNEL: Final = "kaizen.channel"
 
+# Flow summary and weekly digest
+ACTION_DIGEST_UNSUBSCRIBE: Final = "flow.unsubscribe"
+
 # Retros
 VIEW_RETRO_START: Final = "retro.start_modal"
 VIEW_RETRO_NOTE: Final = "retro.note_modal"

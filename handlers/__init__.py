@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import ids
 from handlers import (
     action_items,
     channel_settings,
+    flow,
     home,
     kaizen,
     reactions,
@@ -19,8 +19,20 @@ from handlers import (
 )
 from handlers import help as help_
 
-BUILT = (waste, wait, reactions, vsm, kaizen, themes, action_items, channel_settings, home, retro)
-NOT_BUILT_YET = (ids.CMD_FLOW,)
+BUILT = (
+    waste,
+    wait,
+    reactions,
+    vsm,
+    kaizen,
+    themes,
+    action_items,
+    channel_settings,
+    home,
+    flow,
+    retro,
+)
+NOT_BUILT_YET: tuple[str, ...] = ()
 
 
 def register_all(app: AsyncApp) -> None:

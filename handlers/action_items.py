@@ -16,9 +16,10 @@ from bot.usecases.work import Origin
 from handlers.edge import ack_form
 from handlers.forms import (
     ACTION_ITEM_FIELDS,
+    ActionItemForm,
     KaizenModalMeta,
     open_action_item_form,
-    read_action_item_form,
+    read_form,
 )
 from handlers.payloads import BlockActions, ViewSubmission
 
@@ -46,13 +47,13 @@ async def _add(deps: Deps, origin: Origin, sub: ViewSubmission) -> ActionItem | 
     meta = KaizenModalMeta.parse(sub.view.private_metadata)
     if meta.c is None:
         raise InvalidInput("This form lost its channel. Close it and run `/kaizen action`.")
-    new, number = read_action_item_form(sub)
+    form = read_form(ActionItemForm, sub)
     return await action_items.add_action_item(
         deps,
         origin,
         meta.c,
-        new,
-        number,
+        form.item(),
+        form.theme,
         author=sub.user.id,
         delivery=f"view:{sub.view.id}:{sub.view.callback_id}",
     )

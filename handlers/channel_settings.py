@@ -15,7 +15,7 @@ from bot.usecases import channel_settings
 from bot.usecases.work import Origin
 from bot.views.kaizen import build_settings_saved
 from handlers.edge import ack_form, confirm
-from handlers.forms import SETTINGS_FIELDS, KaizenModalMeta, read_settings_form
+from handlers.forms import SETTINGS_FIELDS, KaizenModalMeta, SettingsForm, read_form
 from handlers.payloads import ViewSubmission
 
 
@@ -27,7 +27,7 @@ async def _save(deps: Deps, origin: Origin, sub: ViewSubmission) -> tuple[str, C
     meta = KaizenModalMeta.parse(sub.view.private_metadata)
     if meta.c is None:
         raise InvalidInput("This form lost its channel. Run `/kaizen settings` again.")
-    config = read_settings_form(sub)
+    config = read_form(SettingsForm, sub).config()
     saved = await channel_settings.save_settings(deps, origin, meta.c, config, user=sub.user.id)
     return meta.c, saved
 
@@ -45,7 +45,7 @@ async def submit_settings(
         deps,
         user=sub.user.id,
         channel=channel,
-        message=build_settings_saved(config),
+        message=build_settings_saved(config, now=deps.now()),
         response_url=None,
         name="kaizen.settings_saved",
     )

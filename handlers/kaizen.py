@@ -7,8 +7,6 @@ Each subcommand calls the use case of its feature (``bot.usecases.themes``, ``ac
 
 from __future__ import annotations
 
-from typing import Any
-
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -23,7 +21,7 @@ from bot.views.common import Message, build_error
 from bot.views.help import build_help
 from bot.views.kaizen import build_export_started, build_status_changed, build_subscription
 from handlers.forms import open_action_item_form, open_settings_form, open_theme_form
-from handlers.help import unknown_subcommand
+from handlers.help import register_command, unknown_subcommand
 from handlers.payloads import Command
 
 MOVES = {action.value: action for action in ThemeAction}
@@ -31,14 +29,12 @@ FORMS = {"add", "action", "settings"}
 
 
 def register(app: AsyncApp) -> None:
-    app.command(ids.CMD_KAIZEN)(kaizen_command)
+    register_command(app, ids.CMD_KAIZEN, kaizen_command)
 
 
 async def kaizen_command(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
+    ack: AsyncAck, cmd: Command, client: AsyncWebClient, origin: Origin, deps: Deps
 ) -> None:
-    cmd = Command.model_validate(body)
-    origin = Origin.of(context)
     sub, rest = cmd.subcommand, cmd.rest.strip()
     if sub in FORMS and not rest:
         await ack()

@@ -16,14 +16,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.domain.votes import base_emoji
+from bot.domain.votes import is_same_emoji
 from bot.usecases import retros, votes, waste
-from bot.usecases.work import Origin, workspace_transaction
+from bot.usecases.work import Origin, Reaction, workspace_transaction
 from handlers.payloads import ReactionEvent
 from storage.channels import get_channel_config
-from storage.workspaces import Scope
-
-Routed = tuple[str, Origin, Scope, ReactionEvent, str]
 
 
 def register(app: AsyncApp) -> None:
@@ -31,20 +28,23 @@ def register(app: AsyncApp) -> None:
     app.event(ids.EVENT_REACTION_REMOVED)(reaction_removed)
 
 
-async def _route(body: dict[str, Any], context: Any, deps: Deps) -> Routed | None:
+async def _route(body: dict[str, Any], context: Any, deps: Deps) -> tuple[str, Reaction] | None:
+    """("waste" or "vote", the reaction), or None for an emoji or an item the app ignores."""
     event = ReactionEvent.model_validate(body["event"])
-    if event.item.type != "message" or not event.item.channel or not event.item.ts:
+    channel, ts = event.item.channel, event.item.ts
+    if event.item.type != "message" or not channel or not ts:
         return None
     if event.user == context.get("bot_user_id"):
         return None
     origin = Origin.of(context)
     async with workspace_transaction(deps, origin) as work:
-        scope = work.scope(event.item.channel)
+        scope = work.scope(channel)
         config = await get_channel_config(work.session, scope=scope)
-    if base_emoji(event.reaction) == base_emoji(config.waste_emoji):
-        return "waste", origin, scope, event, event.item.ts
+    reaction = Reaction(origin, scope, event.user, ts, body.get("event_id"))
+    if is_same_emoji(event.reaction, config.waste_emoji):
+        return "waste", reaction
     if votes.is_vote_emoji(event.reaction, config):
-        return "vote", origin, scope, event, event.item.ts
+        return "vote", reaction
     return None
 
 
@@ -54,16 +54,11 @@ async def reaction_added(
     routed = await _route(body, context, deps)
     if routed is None:
         return
-    kind, origin, scope, event, ts = routed
-    delivery = body.get("event_id")
-    if kind == "vote" and await retros.vote_on_note(
-        client, deps, origin, scope, user=event.user, message_ts=ts, delivery=delivery
-    ):
+    kind, reaction = routed
+    if kind == "vote" and await retros.vote_on_note(client, deps, reaction):
         return  # a revealed retro note, not a theme
-    log = waste.log_waste_reaction if kind == "waste" else votes.cast_vote
-    await log(
-        client, deps, origin, scope, user=event.user, message_ts=ts, delivery=body.get("event_id")
-    )
+    add = waste.log_waste_reaction if kind == "waste" else votes.cast_vote
+    await add(client, deps, reaction)
 
 
 async def reaction_removed(
@@ -72,13 +67,8 @@ async def reaction_removed(
     routed = await _route(body, context, deps)
     if routed is None:
         return
-    kind, origin, scope, event, ts = routed
+    kind, reaction = routed
     if kind == "waste":
-        await waste.retract_waste_reaction(deps, origin, scope, user=event.user, message_ts=ts)
-    elif not await retros.unvote_on_note(
-        deps, origin, scope, user=event.user, message_ts=ts, delivery=body.get("event_id")
-    ):
-        await votes.remove_vote(
-            client, deps, origin, scope, user=event.user, message_ts=ts,
-            delivery=body.get("event_id"),
-        )  # fmt: skip
+        await waste.retract_waste_reaction(deps, reaction)
+    elif not await retros.unvote_on_note(deps, reaction):
+        await votes.remove_vote(client, deps, reaction)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -38,7 +39,14 @@ from bot.views.retro import (
     build_status,
 )
 from handlers.edge import FormErrors, errors_ack, trusted_response_url
-from handlers.forms import Fields, open_theme_form, read_action_item_form
+from handlers.forms import (
+    ActionItemForm,
+    Form,
+    domain,
+    open_theme_form,
+    pick,
+    read_form,
+)
 from handlers.help import HELP_WORDS, unknown_subcommand
 from handlers.payloads import BlockActions, Command, ModalMeta, ViewSubmission
 from storage.retro import NewRetro
@@ -154,33 +162,45 @@ async def _close(client: AsyncWebClient, deps: Deps, origin: Origin, cmd: Comman
 # -- starting ---------------------------------------------------------------------------------
 
 
-def _moment(form: Fields, block: str) -> datetime | None:
-    """A date-time picker's choice (Slack sends it as a UNIX time, whatever the reader's zone)."""
-    picked = form.picked(block, "selected_date_time")
-    if picked is not None and picked.isdigit():
-        return datetime.fromtimestamp(int(picked), UTC)
-    form.require(block, False, "Pick a date and a time.")
-    return None
+def _moment(value: Any) -> datetime:
+    """A date-time picker's choice (Slack sends a UNIX time, whatever the reader's zone)."""
+    if value is None or not str(value).isdigit():
+        raise PydanticCustomError("form", "Pick a date and a time.")
+    return datetime.fromtimestamp(int(value), UTC)
 
 
-def _read_start_form(sub: ViewSubmission, now: datetime) -> NewRetro:
-    form = Fields(sub, A)
-    title = form.clean(ids.BLOCK_RETRO_TITLE, clean_retro_title)
-    template = form.selected(ids.BLOCK_RETRO_TEMPLATE) or ""
-    known = template in {t.value for t in RetroTemplate}
-    form.require(ids.BLOCK_RETRO_TEMPLATE, known, "Pick a template.")
-    votes = form.clean(ids.BLOCK_RETRO_VOTES, clean_votes_per_person, default=0)
-    collect = _moment(form, ids.BLOCK_RETRO_COLLECT_UNTIL)
-    vote = _moment(form, ids.BLOCK_RETRO_VOTE_UNTIL)
-    if collect and vote:
+Moment = Annotated[datetime, BeforeValidator(_moment)]
+
+
+class RetroStartForm(Form):
+    action_id: ClassVar[str] = A
+
+    title: Annotated[str, domain(clean_retro_title), Field(alias=ids.BLOCK_RETRO_TITLE)] = ""
+    template: Annotated[
+        str,
+        pick("Pick a template.", allowed={t.value for t in RetroTemplate}, optional=False),
+        Field(alias=ids.BLOCK_RETRO_TEMPLATE),
+    ] = ""
+    collect_until: Annotated[Moment, Field(alias=ids.BLOCK_RETRO_COLLECT_UNTIL)] = None  # type: ignore[assignment]
+    vote_until: Annotated[Moment, Field(alias=ids.BLOCK_RETRO_VOTE_UNTIL)] = None  # type: ignore[assignment]
+    votes: Annotated[int, domain(clean_votes_per_person), Field(alias=ids.BLOCK_RETRO_VOTES)] = 0
+    anonymous: Annotated[list[str], Field(alias=ids.BLOCK_RETRO_ANONYMOUS)] = []
+
+    def retro(self, facilitator: str, now: datetime) -> NewRetro:
+        """The retro as asked for, or FormErrors on the deadline that cannot be."""
         try:
-            validate_schedule(collect, vote, now)
+            validate_schedule(self.collect_until, self.vote_until, now)
         except InvalidInput as error:
-            form.require(_SCHEDULE_FIELDS[error.field or ""], False, error.message)
-    form.check()
-    assert collect is not None and vote is not None
-    anonymous = "anonymous" in form.picked_options(ids.BLOCK_RETRO_ANONYMOUS)
-    return NewRetro(title, RetroTemplate(template), sub.user.id, anonymous, votes, collect, vote)
+            raise FormErrors({_SCHEDULE_FIELDS[error.field or ""]: error.message}) from None
+        return NewRetro(
+            title=self.title,
+            template=RetroTemplate(self.template),
+            facilitator_id=facilitator,
+            anonymous="anonymous" in self.anonymous,
+            votes_per_person=self.votes,
+            collect_until=self.collect_until,
+            vote_until=self.vote_until,
+        )
 
 
 _SCHEDULE_FIELDS = {
@@ -197,7 +217,7 @@ async def submit_start(
     origin = Origin.of(context)
     try:
         meta = RetroModalMeta.parse(sub.view.private_metadata)
-        new = _read_start_form(sub, deps.now())
+        new = read_form(RetroStartForm, sub).retro(sub.user.id, deps.now())
         retro = await retros.start_retro(deps, origin, meta.c, new)
     except (KaizenError, FormErrors) as error:
         await ack(**errors_ack(error, {None: ids.BLOCK_RETRO_TITLE}))
@@ -378,7 +398,7 @@ async def submit_retro_action(
         meta = RetroModalMeta.parse(sub.view.private_metadata)
         if meta.ref is None:
             raise InvalidInput(retros.GONE)
-        item, _ = read_action_item_form(sub)
+        item = read_form(ActionItemForm, sub).item()
         added = await retros.add_retro_action(deps, Origin.of(context), meta.ref, item, sub.user.id)
     except (KaizenError, FormErrors) as error:
         fields = {None: ids.BLOCK_ACTION_TEXT, "due": ids.BLOCK_ACTION_DUE}

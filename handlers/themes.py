@@ -22,8 +22,9 @@ from handlers.edge import ack_form, field_errors, trusted_response_url
 from handlers.forms import (
     TEAM_CHANNEL_ID,
     KaizenModalMeta,
+    ThemeForm,
     open_theme_form,
-    read_theme_form,
+    read_form,
     theme_fields,
 )
 from handlers.payloads import BlockActions, ViewSubmission
@@ -54,7 +55,7 @@ async def _propose(
     meta = KaizenModalMeta.parse(sub.view.private_metadata)
     delivery = f"view:{sub.view.id}:{sub.view.callback_id}"
     try:
-        proposal = read_theme_form(sub, meta)
+        proposal = read_form(ThemeForm, sub, channel=meta.c).proposal()
         stored = await themes.propose_theme(
             deps, origin, proposal, author=sub.user.id, delivery=delivery
         )
@@ -113,7 +114,12 @@ async def repost_theme(
     if not number.isdigit() or not re.match(TEAM_CHANNEL_ID, channel):
         return
     reposting = themes.repost_theme(
-        client, deps, Origin.of(context), channel, int(number), action.user.id,
+        client,
+        deps,
+        Origin.of(context),
+        channel,
+        int(number),
+        action.user.id,
         action.response_url,
-    )  # fmt: skip
+    )
     deps.spawn(reposting, name="kaizen.repost_theme")

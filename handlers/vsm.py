@@ -17,17 +17,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.charts.vsm_map import render_comparison, render_value_stream
 from bot.deps import Deps
-from bot.domain.durations import parse_duration
 from bot.domain.errors import KaizenError
 from bot.domain.vsm import (
     MAX_STEP_NAME,
     MapState,
     Step,
-    StepDraft,
-    clean_step_name,
     compare_maps,
-    parse_percent,
-    parse_wait,
 )
 from bot.usecases import vsm
 from bot.usecases.vsm import STATE_WORDS, WINDOW_DAYS, MapUpload, StepChange, split_state
@@ -36,8 +31,6 @@ from bot.views.help import build_help
 from bot.views.vsm import (
     COMPARISON_FILENAME,
     FILENAMES,
-    MAX_OWNER_ROLE,
-    START,
     STATE_LABELS,
     build_drawing,
     build_empty_map,
@@ -52,8 +45,8 @@ from bot.views.vsm import (
     map_summary,
 )
 from handlers.edge import ack_form, confirm
-from handlers.forms import Fields
-from handlers.help import HELP_WORDS, unknown_subcommand
+from handlers.forms import StepForm, read_form
+from handlers.help import register_command, unknown_subcommand
 from handlers.payloads import CHANNEL_ID, Command, ModalMeta, ViewSubmission
 
 logger = logging.getLogger(__name__)
@@ -78,20 +71,16 @@ class VsmModalMeta(ModalMeta):
 
 
 def register(app: AsyncApp) -> None:
-    app.command(ids.CMD_VSM)(vsm_command)
+    register_command(app, ids.CMD_VSM, vsm_command)
     app.view(ids.VIEW_VSM_STEP)(submit_step)
     app.view(ids.VIEW_VSM_REMOVE)(submit_remove)
 
 
 async def vsm_command(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
+    ack: AsyncAck, cmd: Command, client: AsyncWebClient, origin: Origin, deps: Deps
 ) -> None:
-    cmd = Command.model_validate(body)
-    origin = Origin.of(context)
     sub, rest = cmd.subcommand, cmd.rest.strip()
-    if sub in HELP_WORDS:
-        await ack(**build_help(ids.CMD_VSM))
-    elif sub in ("", "show") and rest.casefold() in STATE_WORDS.keys() | {""}:
+    if sub in ("", "show") and rest.casefold() in STATE_WORDS.keys() | {""}:
         await _show(
             ack, client, deps, origin, cmd, STATE_WORDS.get(rest.casefold(), MapState.CURRENT)
         )
@@ -171,10 +160,15 @@ def _post_image(
     name: str,
 ) -> None:
     posting = vsm.post_map_image(
-        client, origin, png, channel=cmd.channel_id, user=cmd.user_id,
-        response_url=cmd.response_url or None, upload=upload,
+        client,
+        origin,
+        png,
+        channel=cmd.channel_id,
+        user=cmd.user_id,
+        response_url=cmd.response_url or None,
+        upload=upload,
         again=f"{cmd.command} {cmd.text}".strip(),
-    )  # fmt: skip
+    )
     deps.spawn(posting, name=name)
 
 
@@ -225,30 +219,10 @@ async def _open_for_step(
 
 
 def _read_step_form(sub: ViewSubmission, meta: VsmModalMeta) -> StepChange:
-    form = Fields(sub, A)
-    name = form.clean(ids.BLOCK_VSM_NAME, clean_step_name)
-    owner = " ".join(form.text(ids.BLOCK_VSM_OWNER).split())
-    form.require(
-        ids.BLOCK_VSM_OWNER,
-        len(owner) <= MAX_OWNER_ROLE,
-        f"Keep the owner role to {MAX_OWNER_ROLE} characters.",
-    )
-    process = form.clean(ids.BLOCK_VSM_PROCESS, parse_duration, 0)
-    wait = form.clean(ids.BLOCK_VSM_WAIT, parse_wait, 0)
-    typed = form.text(ids.BLOCK_VSM_CA).strip()
-    percent = form.clean(ids.BLOCK_VSM_CA, parse_percent, 100) if typed else 100
-    chosen = form.selected(ids.BLOCK_VSM_STATE) if meta.id is None else None
-    form.require(
-        ids.BLOCK_VSM_STATE, chosen in (None, *STATE_WORDS), "Pick the current or the future map."
-    )
-    after = form.selected(ids.BLOCK_VSM_AFTER) or ""
-    form.require(
-        ids.BLOCK_VSM_AFTER, after in ("", START) or after.isdigit(), "Pick a place in the stream."
-    )
-    form.check()
-    state = STATE_WORDS[chosen] if chosen else meta.st
-    draft = StepDraft(name, process, wait, pct_complete_accurate=percent, owner_role=owner)
-    return StepChange(meta.c, state, meta.st, meta.id, draft, after)
+    form = read_form(StepForm, sub)
+    # A new step may go on either map; an edited one stays where it is.
+    state = form.state if meta.id is None and form.state else meta.st
+    return StepChange(meta.c, state, meta.st, meta.id, form.draft(), form.after or "")
 
 
 async def _save(
@@ -271,9 +245,14 @@ async def submit_step(
     meta, change, (step, steps) = accepted.value[0], accepted.value[1], accepted.value[2]
     message = build_step_saved(step, steps, change.state, added=meta.id is None)
     confirm(
-        client, deps, user=sub.user.id, channel=meta.c, message=message,
-        response_url=meta.r, name="vsm.step_saved",
-    )  # fmt: skip
+        client,
+        deps,
+        user=sub.user.id,
+        channel=meta.c,
+        message=message,
+        response_url=meta.r,
+        name="vsm.step_saved",
+    )
 
 
 async def submit_remove(
@@ -296,7 +275,11 @@ async def submit_remove(
         return
     await ack()
     confirm(
-        client, deps, user=sub.user.id, channel=meta.c,
+        client,
+        deps,
+        user=sub.user.id,
+        channel=meta.c,
         message=build_step_removed(removed[0], removed[1], meta.st),
-        response_url=meta.r, name="vsm.step_removed",
-    )  # fmt: skip
+        response_url=meta.r,
+        name="vsm.step_removed",
+    )

@@ -10,18 +10,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidInput, KaizenError
-from bot.domain.observations import NewWaste, Source
-from bot.domain.wastes import WasteCategory, clean_description, parse_quick_wait
+from bot.domain.wastes import parse_quick_wait
 from bot.usecases.waste import log_waste
 from bot.usecases.work import Origin, workspace_transaction
 from bot.views.common import build_ephemeral, build_error
-from bot.views.help import build_help
-from bot.views.waste import MAX_WORK_ITEM, build_wait_modal, build_waste_confirmation
+from bot.views.waste import build_wait_modal, build_waste_confirmation
 from handlers.edge import ack_form, confirm
-from handlers.forms import Fields, WasteModalMeta
-from handlers.help import HELP_WORDS
+from handlers.forms import WaitForm, WasteModalMeta, read_form
+from handlers.help import register_command
 from handlers.payloads import Command, ViewSubmission
 from storage.vsm import list_steps
 
@@ -31,18 +28,14 @@ WAIT_FIELDS: dict[str | None, str] = {"step": ids.BLOCK_WAIT_STEP, None: ids.BLO
 
 
 def register(app: AsyncApp) -> None:
-    app.command(ids.CMD_WAIT)(wait_command)
+    register_command(app, ids.CMD_WAIT, wait_command)
     app.view(ids.VIEW_WAIT)(submit_wait)
 
 
 async def wait_command(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
+    ack: AsyncAck, cmd: Command, client: AsyncWebClient, origin: Origin, deps: Deps
 ) -> None:
-    cmd = Command.model_validate(body)
-    origin = Origin.of(context)
-    if cmd.subcommand in HELP_WORDS:
-        await ack(**build_help(ids.CMD_WAIT))
-    elif not cmd.text.strip():
+    if not cmd.text.strip():
         await ack()
         async with workspace_transaction(deps, origin) as work:
             steps = await list_steps(work.session, scope=work.scope(cmd.channel_id))
@@ -67,32 +60,11 @@ async def _quick_wait(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any
     return build_waste_confirmation(waste)
 
 
-def _read_wait_form(sub: ViewSubmission) -> NewWaste:
-    form = Fields(sub, ids.ACTION_WAIT_INPUT)
-    minutes = form.clean(ids.BLOCK_WAIT_MINUTES, parse_duration, 0)
-    reason = form.clean(ids.BLOCK_WAIT_REASON, clean_description)
-    if ids.BLOCK_WAIT_REASON in form.errors:
-        worded = form.errors[ids.BLOCK_WAIT_REASON]
-        form.errors[ids.BLOCK_WAIT_REASON] = worded.replace("what happened", "what you waited for")
-    work_item = form.text(ids.BLOCK_WAIT_WORK_ITEM).strip()
-    form.require(
-        ids.BLOCK_WAIT_WORK_ITEM,
-        len(work_item) <= MAX_WORK_ITEM,
-        f"Keep the work item to {MAX_WORK_ITEM} characters.",
-    )
-    step_id = form.number(ids.BLOCK_WAIT_STEP, "Pick a step of this channel's value stream.")
-    form.check()
-    return NewWaste(
-        category=WasteCategory.WAITING.value, description=reason, minutes=minutes,
-        is_wait=True, step_id=step_id, work_item=work_item, source=Source.MODAL,
-    )  # fmt: skip
-
-
 async def _log(deps: Deps, origin: Origin, sub: ViewSubmission) -> Any:
     meta = WasteModalMeta.parse(sub.view.private_metadata)
     if meta.c is None:
         raise InvalidInput("This form can't be read any more. Close it and run /wait again.")
-    new = _read_wait_form(sub)
+    new = read_form(WaitForm, sub).waste()
     delivery = f"view:{sub.view.id}:{sub.view.callback_id}"
     return meta, await log_waste(deps, origin, meta.c, new, user=sub.user.id, delivery=delivery)
 
@@ -106,6 +78,11 @@ async def submit_wait(
         return
     meta, waste = accepted.value
     confirm(
-        client, deps, user=sub.user.id, channel=meta.c,
-        message=build_waste_confirmation(waste), response_url=meta.r, name="wait.confirm",
-    )  # fmt: skip
+        client,
+        deps,
+        user=sub.user.id,
+        channel=meta.c,
+        message=build_waste_confirmation(waste),
+        response_url=meta.r,
+        name="wait.confirm",
+    )

@@ -17,27 +17,23 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.domain.durations import parse_duration
 from bot.domain.errors import KaizenError
 from bot.domain.observations import NewWaste, Source
-from bot.domain.wastes import WasteCategory, clean_description, parse_quick_waste
+from bot.domain.wastes import WasteCategory, parse_quick_waste
 from bot.usecases.notify import BEFORE_ACK_BUDGET, user_tz_offset
 from bot.usecases.waste import log_waste
 from bot.usecases.work import Origin, workspace_transaction
 from bot.views.common import build_ephemeral, build_error, with_invite_hint
-from bot.views.help import build_help
 from bot.views.waste import (
-    MAX_LINK,
     build_undone,
     build_waste_confirmation,
     build_waste_list,
     build_waste_modal,
 )
 from handlers.edge import ack_form, confirm
-from handlers.forms import CATEGORIES, Fields, WasteModalMeta
-from handlers.help import HELP_WORDS
+from handlers.forms import WasteForm, WasteModalMeta, read_form
+from handlers.help import register_command
 from handlers.payloads import (
-    CHANNEL_ID,
     BlockActions,
     Command,
     MessageShortcut,
@@ -55,7 +51,7 @@ WASTE_FIELDS: dict[str | None, str] = {
 
 
 def register(app: AsyncApp) -> None:
-    app.command(ids.CMD_WASTE)(waste_command)
+    register_command(app, ids.CMD_WASTE, waste_command)
     app.view(ids.VIEW_WASTE)(submit_waste)
     app.shortcut(ids.SHORTCUT_LOG_WASTE)(open_waste_modal_for_message)
     app.action(ids.ACTION_WASTE_UNDO)(undo_waste)
@@ -64,24 +60,21 @@ def register(app: AsyncApp) -> None:
 
 
 async def waste_command(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
+    ack: AsyncAck, cmd: Command, client: AsyncWebClient, origin: Origin, deps: Deps
 ) -> None:
-    cmd = Command.model_validate(body)
-    if cmd.subcommand in HELP_WORDS:
-        await ack(**build_help(ids.CMD_WASTE))
-    elif not cmd.text.strip():
+    if not cmd.text.strip():
         await ack()
         await _open_modal(
             client,
             deps,
-            Origin.of(context),
+            origin,
             cmd.trigger_id,
             WasteModalMeta(c=cmd.channel_id, r=cmd.response_url or None),
         )
     elif cmd.subcommand == "list" and not cmd.rest:
-        await ack(**await _list_logs(client, deps, Origin.of(context), cmd))
+        await ack(**await _list_logs(client, deps, origin, cmd))
     else:
-        await ack(**await _quick_log(deps, Origin.of(context), cmd))
+        await ack(**await _quick_log(deps, origin, cmd))
 
 
 async def _quick_log(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any]:
@@ -140,34 +133,40 @@ async def _open_modal(
     await client.views_open(trigger_id=trigger_id, view=view)
 
 
+async def _permalink(client: AsyncWebClient, team: str, channel: str, ts: str) -> str | None:
+    """The message's link ("" when Slack is slow); None when the bot cannot see the channel."""
+    try:
+        async with asyncio.timeout(BEFORE_ACK_BUDGET):
+            found = await client.chat_getPermalink(channel=channel, message_ts=ts)
+        return str(found["permalink"])
+    except TimeoutError:
+        logger.info("waste.permalink_slow", extra={"team": team, "channel": channel})
+        return ""
+    except SlackApiError as exc:
+        if exc.response.get("error") in ("channel_not_found", "not_in_channel"):
+            return None
+        return ""
+
+
 async def open_waste_modal_for_message(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
 ) -> None:
     await ack()
     shortcut = MessageShortcut.model_validate(body)
+    origin, channel, ts = Origin.of(context), shortcut.channel.id, shortcut.message.ts
+    link = await _permalink(client, origin.team_id, channel, ts)
+    # A private channel the bot was never invited to: log it all the same, say how to invite.
     meta = WasteModalMeta(
-        c=shortcut.channel.id, s=Source.SHORTCUT, ts=shortcut.message.ts, r=body.get("response_url")
+        c=channel, s=Source.SHORTCUT, ts=ts, r=body.get("response_url"), ni=link is None
     )
-    link = ""
-    try:
-        async with asyncio.timeout(BEFORE_ACK_BUDGET):
-            found = await client.chat_getPermalink(
-                channel=shortcut.channel.id, message_ts=shortcut.message.ts
-            )
-        link = str(found["permalink"])
-    except TimeoutError:
-        logger.info("waste.permalink_slow", extra={"channel": shortcut.channel.id})
-    except SlackApiError as exc:
-        # A private channel the bot was never invited to: log it all the same, say how to invite.
-        meta.ni = exc.response.get("error") in ("channel_not_found", "not_in_channel")
     await _open_modal(
         client,
         deps,
-        Origin.of(context),
+        origin,
         shortcut.trigger_id,
         meta,
         description=shortcut.message.text,
-        link=link,
+        link=link or "",
     )
 
 
@@ -181,46 +180,10 @@ async def open_waste_modal_from_home(
     )
 
 
-def _read_waste_form(sub: ViewSubmission, meta: WasteModalMeta) -> tuple[str, NewWaste]:
-    """The channel and the new log, or FormErrors naming every bad field."""
-    form = Fields(sub, ids.ACTION_WASTE_INPUT)
-    channel = meta.c or form.picked(ids.BLOCK_WASTE_CHANNEL, "selected_conversation") or ""
-    form.require(
-        ids.BLOCK_WASTE_CHANNEL,
-        bool(re.match(CHANNEL_ID, channel)),
-        "Pick the channel of the team this waste belongs to.",
-    )
-    category = form.selected(ids.BLOCK_WASTE_CATEGORY)
-    form.require(
-        ids.BLOCK_WASTE_CATEGORY, category in CATEGORIES, "Pick one of the eight kinds of waste."
-    )
-    description = form.clean(ids.BLOCK_WASTE_DESCRIPTION, clean_description)
-    typed = form.text(ids.BLOCK_WASTE_MINUTES).strip()
-    minutes = form.clean(ids.BLOCK_WASTE_MINUTES, parse_duration, None) if typed else None
-    link = _read_link(form)
-    step_id = form.number(ids.BLOCK_WASTE_STEP, "Pick a step of this channel's value stream.")
-    checked = form.picked_options(ids.BLOCK_WASTE_ANONYMOUS)
-    form.check()
-    source = meta.s if meta.s in (Source.SHORTCUT, Source.MODAL) else Source.MODAL
-    new = NewWaste(
-        category=category, description=description, minutes=minutes, step_id=step_id,
-        link=link, source=source, anonymous="anonymous" in checked, message_ts=meta.ts,
-    )  # fmt: skip
-    return channel, new
-
-
-def _read_link(form: Fields) -> str:
-    link = form.text(ids.BLOCK_WASTE_LINK).strip()
-    web_address = bool(re.match(r"^https?://\S+$", link)) and len(link) <= MAX_LINK
-    form.require(
-        ids.BLOCK_WASTE_LINK, not link or web_address, "Paste a web address starting with https://"
-    )
-    return link
-
-
 async def _log(deps: Deps, origin: Origin, sub: ViewSubmission) -> Any:
     meta = WasteModalMeta.parse(sub.view.private_metadata)
-    channel, new = _read_waste_form(sub, meta)
+    form = read_form(WasteForm, sub, channel=meta.c)
+    channel, new = form.channel, form.waste(meta)
     delivery = f"view:{sub.view.id}:{sub.view.callback_id}"
     waste = await log_waste(deps, origin, channel, new, user=sub.user.id, delivery=delivery)
     return meta, channel, waste
@@ -238,9 +201,14 @@ async def submit_waste(
     if meta.ni:
         message = with_invite_hint(message, channel)
     confirm(
-        client, deps, user=sub.user.id, channel=channel, message=message,
-        response_url=meta.r, name="waste.confirm",
-    )  # fmt: skip
+        client,
+        deps,
+        user=sub.user.id,
+        channel=channel,
+        message=message,
+        response_url=meta.r,
+        name="waste.confirm",
+    )
 
 
 async def undo_waste(

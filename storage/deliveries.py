@@ -14,7 +14,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery
-from storage.sql import insert_ignoring_conflict
+from storage.sql import insert_ignoring_conflict, rows_changed
 
 KEEP_FOR = timedelta(days=2)
 
@@ -33,4 +33,4 @@ async def claim_delivery(
 
 async def prune_deliveries(session: AsyncSession, *, now: datetime) -> int:
     result = await session.execute(delete(Delivery).where(Delivery.received_at < now - KEEP_FOR))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rows_changed(result)

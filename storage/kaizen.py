@@ -15,7 +15,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import NotAllowed, NotFound
-from bot.domain.hypotheses import Hypothesis, Metric
+from bot.domain.hypotheses import Hypothesis, Metric, Verdict
 from bot.domain.kaizen import (
     ActionItem,
     ActionStatus,
@@ -34,6 +34,7 @@ from bot.domain.themes import (
     format_theme_ref,
     next_status,
 )
+from bot.domain.votes import over_vote_limit
 from bot.domain.wastes import WasteCategory
 from storage import retro as retro_store
 from storage import waste as waste_store
@@ -42,7 +43,7 @@ from storage.models import Step, Subscription, Workspace
 from storage.models import Theme as ThemeRow
 from storage.models import ThemeEvent as EventRow
 from storage.models import Vote as VoteRow
-from storage.sql import insert_ignoring_conflict
+from storage.sql import insert_ignoring_conflict, rows_changed
 from storage.workspaces import Scope
 
 _OPEN = [s.value for s in OPEN_STATUSES]
@@ -80,6 +81,8 @@ def _hypothesis(row: ThemeRow) -> Hypothesis | None:
         step_id=row.hyp_step_id,
         category=WasteCategory(row.hyp_category) if row.hyp_category else None,
         change=row.hyp_change,
+        verdict=Verdict(row.hyp_verdict) if row.hyp_verdict else None,
+        measured=row.hyp_measured,
     )
 
 
@@ -175,7 +178,7 @@ async def get_theme(session: AsyncSession, *, scope: Scope, number: int) -> Them
     )
 
 
-async def find_theme(session: AsyncSession, *, scope: Scope, number: int) -> Theme:
+async def require_theme(session: AsyncSession, *, scope: Scope, number: int) -> Theme:
     """Like ``get_theme``, but NotFound saying why for a number that is not this channel's."""
     theme = await get_theme(session, scope=scope, number=number)
     if theme is not None:
@@ -277,7 +280,7 @@ async def change_theme_status(
     The UPDATE only applies to the version that was read, so of two people pressing "done" at
     the same moment exactly one moves the theme; the other is told it changed under them.
     """
-    theme = await find_theme(session, scope=scope, number=number)
+    theme = await require_theme(session, scope=scope, number=number)
     target = next_status(theme.status, action, number)
     result = await session.execute(
         update(ThemeRow)
@@ -288,7 +291,7 @@ async def change_theme_status(
         )
         .values(status=target.value, version=ThemeRow.version + 1, updated_at=now)
     )
-    if getattr(result, "rowcount", 0) != 1:
+    if rows_changed(result) != 1:
         raise NotAllowed(f"Someone changed {theme.ref} at the same moment; look at it again.")
     session.add(
         EventRow(
@@ -368,9 +371,12 @@ async def add_vote(
     )
     if new_id is None:
         return VoteOutcome.ALREADY_COUNTED
-    if limit is not None and await count_open_votes(session, scope=scope, user_id=user_id) > limit:
-        await session.execute(delete(VoteRow).where(VoteRow.id == new_id))
-        return VoteOutcome.OVER_LIMIT
+    if limit is not None:
+        # Counted with the new vote in, so two votes racing cannot both slip under the limit.
+        others = await count_open_votes(session, scope=scope, user_id=user_id) - 1
+        if over_vote_limit(others, limit):
+            await session.execute(delete(VoteRow).where(VoteRow.id == new_id))
+            return VoteOutcome.OVER_LIMIT
     return VoteOutcome.COUNTED
 
 
@@ -385,7 +391,7 @@ async def remove_vote(
             VoteRow.user_id == user_id,
         )
     )
-    return bool(getattr(result, "rowcount", 0))
+    return rows_changed(result) > 0
 
 
 async def list_voters(session: AsyncSession, *, workspace_id: int, theme_id: int) -> list[str]:
@@ -474,7 +480,7 @@ async def complete_action_item(
         .where(*where, ActionRow.status == ActionStatus.OPEN.value)
         .values(status=ActionStatus.DONE.value, done_at=now)
     )
-    changed = bool(getattr(result, "rowcount", 0))
+    changed = rows_changed(result) > 0
     found = (await session.execute(_select_actions().where(*where))).first()
     return (_action(found), changed) if found else None
 
@@ -546,7 +552,7 @@ async def remove_subscription(session: AsyncSession, *, scope: Scope, user_id: s
             Subscription.user_id == user_id,
         )
     )
-    return bool(getattr(result, "rowcount", 0))
+    return rows_changed(result) > 0
 
 
 # -- export -----------------------------------------------------------------------------------
@@ -607,3 +613,149 @@ async def list_unposted_themes(
         .limit(limit)
     )
     return [(int(r[3]), _theme(r[:3])) for r in (await session.execute(stmt)).all()]
+
+
+# -- for the digest and the scheduled jobs ----------------------------------------------------
+
+
+async def list_themes_by_ids(
+    session: AsyncSession, *, workspace_id: int, theme_ids: Sequence[int]
+) -> dict[int, Theme]:
+    if not theme_ids:
+        return {}
+    stmt = _select_themes().where(
+        ThemeRow.workspace_id == workspace_id, ThemeRow.id.in_(list(theme_ids))
+    )
+    return {t.id: t for t in (_theme(r) for r in (await session.execute(stmt)).all())}
+
+
+async def list_theme_moves(
+    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime, statuses: Sequence[str]
+) -> list[tuple[int, str]]:
+    """(theme id, new status) of the channel's themes moved to ``statuses`` in [start, end)."""
+    rows = await session.execute(
+        select(EventRow.theme_id, EventRow.to_status)
+        .join(ThemeRow, ThemeRow.id == EventRow.theme_id)
+        .where(
+            EventRow.workspace_id == scope.workspace_id,
+            ThemeRow.workspace_id == scope.workspace_id,
+            ThemeRow.channel_id == scope.channel_id,
+            EventRow.to_status.in_(list(statuses)),
+            EventRow.at >= start,
+            EventRow.at < end,
+        )
+        .order_by(EventRow.at, EventRow.id)
+    )
+    return [(theme_id, status) for theme_id, status in rows.all()]
+
+
+async def list_judged_themes(
+    session: AsyncSession, *, scope: Scope, first_day: date, last_day: date
+) -> list[Theme]:
+    """The channel's themes whose hypothesis was judged with a check date in the days given."""
+    stmt = _select_themes().where(
+        ThemeRow.workspace_id == scope.workspace_id,
+        ThemeRow.channel_id == scope.channel_id,
+        ThemeRow.hyp_verdict.is_not(None),
+        ThemeRow.hyp_check_date >= first_day,
+        ThemeRow.hyp_check_date <= last_day,
+    )
+    return [_theme(r) for r in (await session.execute(stmt.order_by(ThemeRow.number))).all()]
+
+
+async def list_due_hypotheses(
+    session: AsyncSession, *, on_or_before: date, limit: int = 500
+) -> list[tuple[int, Theme]]:
+    """(workspace id, theme) of every unjudged hypothesis checked on or before the day given."""
+    stmt = (
+        _select_themes()
+        .where(
+            ThemeRow.hyp_metric.is_not(None),
+            ThemeRow.hyp_verdict.is_(None),
+            ThemeRow.hyp_check_date <= on_or_before,
+        )
+        .order_by(ThemeRow.hyp_check_date, ThemeRow.id)
+        .limit(limit)
+    )
+    found = (await session.execute(stmt)).all()
+    return [(r[0].workspace_id, _theme(r)) for r in found]
+
+
+async def set_verdict(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    theme_id: int,
+    verdict: str,
+    measured: float | None,
+    now: datetime,
+) -> None:
+    await session.execute(
+        update(ThemeRow)
+        .where(ThemeRow.workspace_id == workspace_id, ThemeRow.id == theme_id)
+        .values(hyp_verdict=verdict, hyp_measured=measured, updated_at=now)
+    )
+
+
+async def count_open_themes(session: AsyncSession, *, scope: Scope) -> int:
+    count = await session.scalar(
+        select(func.count(ThemeRow.id)).where(
+            ThemeRow.workspace_id == scope.workspace_id,
+            ThemeRow.channel_id == scope.channel_id,
+            ThemeRow.status.in_(_OPEN),
+        )
+    )
+    return int(count or 0)
+
+
+async def list_overdue_actions(
+    session: AsyncSession, *, scope: Scope, today: date, limit: int = 5
+) -> tuple[list[ActionItem], int]:
+    """The channel's open items due before ``today`` (oldest first, up to ``limit``); how many."""
+    where = (
+        ActionRow.workspace_id == scope.workspace_id,
+        ActionRow.channel_id == scope.channel_id,
+        ActionRow.status == ActionStatus.OPEN.value,
+        ActionRow.due_date < today,
+    )
+    stmt = (
+        select(ActionRow, ThemeRow.number, func.count().over())
+        .outerjoin(ThemeRow, ThemeRow.id == ActionRow.theme_id)
+        .where(*where)
+        .order_by(ActionRow.due_date, ActionRow.id)
+        .limit(limit)
+    )
+    rows = (await session.execute(stmt)).all()
+    return [_action((row, number)) for row, number, _ in rows], int(rows[0][2]) if rows else 0
+
+
+async def list_actions_to_remind(
+    session: AsyncSession, *, due_by: date, limit: int = 2000
+) -> list[tuple[int, ActionItem]]:
+    """(workspace id, item) of open items due on or before ``due_by`` not yet reminded that day.
+
+    ``due_by`` is the latest local date anywhere (UTC + 14 h); each owner's own date is checked
+    by the caller.
+    """
+    stmt = (
+        _select_actions()
+        .where(
+            ActionRow.status == ActionStatus.OPEN.value,
+            ActionRow.due_date <= due_by,
+            (ActionRow.last_reminded_on.is_(None)) | (ActionRow.last_reminded_on < due_by),
+        )
+        .order_by(ActionRow.workspace_id, ActionRow.owner_id, ActionRow.due_date, ActionRow.id)
+        .limit(limit)
+    )
+    found = (await session.execute(stmt)).all()
+    return [(r[0].workspace_id, _action(r)) for r in found]
+
+
+async def mark_reminded(
+    session: AsyncSession, *, workspace_id: int, item_ids: Sequence[int], on: date
+) -> None:
+    await session.execute(
+        update(ActionRow)
+        .where(ActionRow.workspace_id == workspace_id, ActionRow.id.in_(list(item_ids)))
+        .values(last_reminded_on=on)
+    )

@@ -22,3 +22,9 @@ async def insert_ignoring_conflict(
     stmt = module.insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
     result = await session.execute(stmt)
     return result.scalar_one_or_none()
+
+
+def rows_changed(result: Any) -> int:
+    """How many rows an UPDATE or DELETE touched (SQLAlchemy types ``execute`` as a plain
+    ``Result``, which does not declare ``rowcount``)."""
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.hypotheses import LoggedTotals
 from bot.domain.observations import LoggedWaste, NewWaste, Source
+from bot.domain.wastes import WasteCategory
 from storage.models import Observation, Step
-from storage.sql import insert_ignoring_conflict
+from storage.sql import insert_ignoring_conflict, rows_changed
 from storage.workspaces import Scope
 
 
@@ -115,7 +117,7 @@ async def delete_observation(
             Observation.reporter_key == reporter_key,
         )
     )
-    return found if getattr(result, "rowcount", 0) == 1 else None
+    return found if rows_changed(result) == 1 else None
 
 
 async def delete_reaction_observation(
@@ -188,6 +190,48 @@ async def list_observations(
         .order_by(Observation.created_at, Observation.id)
     )
     return [_from_row(r) for r in (await session.execute(stmt)).all()]
+
+
+async def get_logged_totals(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    step_id: int | None = None,
+    category: WasteCategory | None = None,
+) -> LoggedTotals:
+    """A channel's categorised logs in [start, end) added up in SQL, as a hypothesis reads
+    them (``bot.domain.hypotheses.total_logs`` is the same over loaded rows)."""
+    window = (
+        Observation.workspace_id == scope.workspace_id,
+        Observation.channel_id == scope.channel_id,
+        Observation.category.is_not(None),
+        Observation.created_at >= start,
+        Observation.created_at < end,
+    )
+    chosen = [*window]
+    if category is not None:
+        chosen.append(Observation.category == category.value)
+    if step_id is not None:
+        chosen.append(Observation.step_id == step_id)
+    count, minutes = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(Observation.minutes), 0)).where(*chosen)
+        )
+    ).one()
+    waits: tuple[int, ...] = ()
+    if step_id is not None:
+        rows = await session.scalars(
+            select(Observation.minutes).where(
+                *window,
+                Observation.is_wait.is_(True),
+                Observation.step_id == step_id,
+                Observation.minutes.is_not(None),
+            )
+        )
+        waits = tuple(m for m in rows.all() if m is not None)
+    return LoggedTotals(int(count or 0), int(minutes or 0), waits)
 
 
 async def list_waits_by_step(

@@ -80,3 +80,18 @@ async def find_workspace(
         )
     )
     return row.scalar_one_or_none()
+
+
+async def get_workspace_origin(
+    session: AsyncSession, *, workspace_id: int
+) -> tuple[str, str | None] | None:
+    """(team id, Enterprise Grid id or None) of a workspace, for work no request started."""
+    found = (
+        await session.execute(
+            select(Workspace.team_id, Workspace.enterprise_id).where(Workspace.id == workspace_id)
+        )
+    ).first()
+    if found is None:
+        return None
+    team, enterprise = found
+    return str(team), (str(enterprise) or None)

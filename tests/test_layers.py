@@ -42,3 +42,17 @@ def test_the_fake_slack_imports_nothing_of_the_app() -> None:
         if any(m.split(".")[0] in PRODUCTION for m in imported_modules(path))
     ]
     assert offenders == []
+
+
+def test_the_use_case_layer_and_jobs_import_no_handler() -> None:
+    inner = sorted((ROOT / "bot" / "usecases").rglob("*.py")) + sorted(
+        (ROOT / "jobs").rglob("*.py")
+    )
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in inner
+        for module in sorted(imported_modules(path))
+        if module.split(".")[0] == "handlers"
+        or (module.split(".")[0] == "jobs" and "usecases" in path.parts)
+    ]
+    assert offenders == []

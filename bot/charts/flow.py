@@ -40,6 +40,7 @@ TOP_H = 1.25
 LIGHT_NAVY = "#a9c1dc"
 LINE_ORANGE = "#e8590c"
 GRID = "#eaecf0"
+TREND_H = 4.4
 
 
 def render_flow_chart(
@@ -47,25 +48,39 @@ def render_flow_chart(
     title: str,
     categories: Sequence[tuple[str, int, int]],
     previous: Mapping[str, int] | None = None,
+    trend: Sequence[tuple[str, int, int]] | None = None,
 ) -> bytes:
     """Pareto of waste counts and minutes lost by category, as PNG bytes.
 
     ``categories`` holds (label, count, minutes lost); ``previous`` maps a label to its count
-    in the period before, to show the change.
+    in the period before, to show the change. ``trend`` holds (week label, count, minutes
+    lost) per week, oldest first, drawn below as the weekly trend.
     """
     clean_title = clean_text(title) or "Waste this period"
     rows = [(label, count, max(0, minutes)) for label, count, minutes in categories if count > 0]
-    if not rows:
+    has_trend = bool(trend) and any(count for _, count, _ in trend or ())
+    if not rows and not has_trend:
         return render_message(clean_title, EMPTY_MESSAGE, hint=EMPTY_HINT)
     # Stable sort: the caller's order breaks ties.
     rows.sort(key=lambda row: -row[1])
+    base = TREND_H if has_trend else 0.0
+    height = HEIGHT + base
+    sheet = Sheet(WIDTH, height)
+    if trend and has_trend:
+        _trend(sheet, trend, height=height)
+    if not rows:
+        sheet.text(0.4, height - 0.5, clean_title, size=20, weight="bold")
+        sheet.text(WIDTH / 2, base + HEIGHT / 2, EMPTY_MESSAGE, size=20, color=NAVY, ha="center")
+        sheet.text(
+            WIDTH / 2, base + HEIGHT / 2 - 0.6, EMPTY_HINT, size=12, color=MUTED, ha="center"
+        )
+        return sheet.png()
 
-    sheet = Sheet(WIDTH, HEIGHT)
     total = sum(count for _, count, _ in rows)
     lost = sum(minutes for _, _, minutes in rows)
     sheet.text(
         0.4,
-        HEIGHT - 0.5,
+        height - 0.5,
         sheet.fit_one(clean_title, WIDTH - 0.8, size=20, weight="bold"),
         size=20,
         weight="bold",
@@ -74,16 +89,16 @@ def render_flow_chart(
     if previous is not None:
         before = sum(previous.values())
         summary.append(f"{fmt_signed(total - before, str(abs(total - before)))} vs last period")
-    sheet.text(0.4, HEIGHT - 0.92, "  ·  ".join(summary), size=11, color=MUTED, va="center")
+    sheet.text(0.4, height - 0.92, "  ·  ".join(summary), size=11, color=MUTED, va="center")
 
-    bottom, plot_h = 1.45, HEIGHT - TOP_H - 1.45 - 0.55
-    pareto = sheet.figure.add_axes((0.95 / WIDTH, bottom / HEIGHT, 10.2 / WIDTH, plot_h / HEIGHT))
+    bottom, plot_h = base + 1.45, HEIGHT - TOP_H - 1.45 - 0.55
+    pareto = sheet.figure.add_axes((0.95 / WIDTH, bottom / height, 10.2 / WIDTH, plot_h / height))
     _pareto(sheet, pareto, rows, previous, width_in=10.2)
     heading = "Waste logs by category"
-    sheet.text(0.4, HEIGHT - TOP_H - 0.2, heading, size=12, weight="bold", va="center")
+    sheet.text(0.4, height - TOP_H - 0.2, heading, size=12, weight="bold", va="center")
     sheet.text(
         0.4 + sheet.measure(heading, size=12, weight="bold") + 0.25,
-        HEIGHT - TOP_H - 0.2,
+        height - TOP_H - 0.2,
         "dark bars: the vital few, making up 80% of the logs",
         size=9,
         color=MUTED,
@@ -92,12 +107,12 @@ def render_flow_chart(
 
     lost_left, lost_w = 14.0, 5.2
     lost_ax = sheet.figure.add_axes(
-        (lost_left / WIDTH, bottom / HEIGHT, lost_w / WIDTH, plot_h / HEIGHT)
+        (lost_left / WIDTH, bottom / height, lost_w / WIDTH, plot_h / height)
     )
     _minutes_lost(sheet, lost_ax, rows, label_w=2.1)
     sheet.text(
         lost_left - 2.2,
-        HEIGHT - TOP_H - 0.2,
+        height - TOP_H - 0.2,
         "Time lost by category",
         size=12,
         weight="bold",
@@ -112,7 +127,12 @@ def render_flow_chart(
                 f"{clean_text(label)} {n}" for label, n in gone
             )
             sheet.text(
-                0.4, 0.3, sheet.fit_one(text, WIDTH - 0.8, size=9), size=9, color=MUTED, va="center"
+                0.4,
+                base + 0.3,
+                sheet.fit_one(text, WIDTH - 0.8, size=9),
+                size=9,
+                color=MUTED,
+                va="center",
             )
     return sheet.png()
 
@@ -277,3 +297,62 @@ def _minutes_lost(
             color=RED if y == 0 and top > 0 else INK,
             parse_math=False,
         )
+
+
+def _trend(sheet: Sheet, trend: Sequence[tuple[str, int, int]], *, height: float) -> None:
+    """Bottom band: waste logs per week as bars, hours lost as a line on a second axis."""
+    sheet.ax.plot([0.4, WIDTH - 0.4], [TREND_H, TREND_H], color=RULE, lw=1.0)
+    heading = f"The last {len(trend)} weeks"
+    sheet.text(0.4, TREND_H - 0.45, heading, size=14, weight="bold", va="center")
+    sheet.text(
+        0.4 + sheet.measure(heading, size=14, weight="bold") + 0.25,
+        TREND_H - 0.45,
+        "bars: waste logs a week  ·  line: hours lost a week",
+        size=11,
+        color=MUTED,
+        va="center",
+    )
+    ax = sheet.figure.add_axes((0.95 / WIDTH, 0.75 / height, 18.1 / WIDTH, 2.75 / height))
+    xs = list(range(len(trend)))
+    counts = [count for _, count, _ in trend]
+    hours = [minutes / 60 for _, _, minutes in trend]
+    colors = [NAVY if i == len(xs) - 1 else LIGHT_NAVY for i in xs]
+    ax.bar(xs, counts, width=0.55, color=colors, zorder=2)
+    # Bars keep to the lower half and the line to the upper, so labels never collide.
+    ax.set_ylim(0, max([*counts, 1]) * 1.9)
+    ax.set_xlim(-0.6, len(xs) - 0.4)
+    ax.set_xticks(xs)
+    ax.set_xticklabels([clean_text(label) for label, _, _ in trend])
+    ax.tick_params(axis="x", colors=INK, labelsize=12, length=0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+    ax.set_yticks([v for v in ax.get_yticks() if 0 <= v <= max(counts) * 1.05])
+    ax.tick_params(axis="y", colors=MUTED, labelsize=9)
+    ax.set_ylabel("Waste logs", color=MUTED, fontsize=10)
+    ax.grid(axis="y", color=GRID, lw=0.8, zorder=0)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color(RULE)
+    for x, count in zip(xs, counts, strict=True):
+        ax.text(
+            x,
+            count,
+            str(count),
+            ha="center",
+            va="bottom",
+            fontproperties=font(12, weight="bold"),
+            color=INK,
+            parse_math=False,
+        )
+    lost = ax.twinx()
+    lost.plot(xs, hours, color=LINE_ORANGE, lw=2.0, marker="o", markersize=5, zorder=3)
+    top_hours = max([*hours, 1])
+    lost.set_ylim(-top_hours * 1.1, top_hours * 1.12)
+    lost.yaxis.set_major_locator(MaxNLocator(nbins=6))
+    lost.set_yticks([v for v in lost.get_yticks() if 0 <= v <= top_hours * 1.12])
+    lost.set_ylabel("Hours lost", color=LINE_ORANGE, fontsize=10)
+    lost.tick_params(axis="y", colors=LINE_ORANGE, labelsize=9)
+    for side in ("top", "left", "bottom"):
+        lost.spines[side].set_visible(False)
+    lost.spines["right"].set_color(RULE)

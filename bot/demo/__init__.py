@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from bot.app import build_app
 from bot.clock import SettableClock
-from bot.demo import backlog, capture, mapping, retro, story
+from bot.demo import backlog, capture, digest, mapping, retro, story
 from bot.demo.stage import DemoError, Stage
 from bot.deps import Deps
 from bot.server import EVENTS_PATH, bound_port, build_web_app, start_site
@@ -29,7 +29,15 @@ from storage.migrate import upgrade
 
 Scene = Callable[[Stage], Awaitable[None]]
 
-SCENES: list[Scene] = [mapping.play, capture.play, mapping.review, backlog.play, retro.play]
+SCENES: list[Scene] = [
+    mapping.play,
+    capture.play,
+    mapping.review,
+    digest.weekly,
+    backlog.play,
+    retro.play,
+    digest.follow_up,
+]
 
 # Monday of the demo week; scenes set the hour.
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)

@@ -31,6 +31,8 @@ COLUMNS = (
     "hypothesis_baseline",
     "hypothesis_target",
     "hypothesis_check_date",
+    "hypothesis_verdict",
+    "hypothesis_measured",
     "retro",
 )
 
@@ -83,6 +85,8 @@ def build_export_csv(export: KaizenExport) -> str:
                 "hypothesis_baseline": _number(hyp.baseline) if hyp else "",
                 "hypothesis_target": _number(hyp.target) if hyp else "",
                 "hypothesis_check_date": _iso(hyp.check_date) if hyp else "",
+                "hypothesis_verdict": hyp.verdict.value if hyp and hyp.verdict else "",
+                "hypothesis_measured": _number(hyp.measured) if hyp else "",
             }
         )
     for vote in export.votes:

@@ -126,6 +126,21 @@ class Observation:
     is_wait: bool
 
 
+class Verdict(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    NOT_ENOUGH_DATA = "not_enough_data"
+
+
+VERDICT_LABELS: Mapping[Verdict, str] = MappingProxyType(
+    {
+        Verdict.MET: "met",
+        Verdict.NOT_MET: "not met",
+        Verdict.NOT_ENOUGH_DATA: "not enough data",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Hypothesis:
     metric: Metric
@@ -136,11 +151,50 @@ class Hypothesis:
     step_id: int | None = None
     category: WasteCategory | None = None
     change: str = ""
+    verdict: Verdict | None = None
+    """Set on the check date, when the metric was measured again."""
+    measured: float | None = None
 
 
 def measurement_window(end: datetime) -> tuple[datetime, datetime]:
     """The ``[start, end)`` window a measurement taken at ``end`` looks at."""
     return end - BASELINE_WINDOW, end
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedTotals:
+    """What the logged-waste metrics read of a window's categorised logs (one step's or one
+    category's when the hypothesis names one): how many, their minutes, and each wait's
+    minutes at the step."""
+
+    count: int
+    minutes: int
+    step_waits: tuple[int, ...] = ()
+
+
+def total_logs(
+    observations: Sequence[Observation],
+    *,
+    start: datetime,
+    end: datetime,
+    step_id: int | None = None,
+    category: WasteCategory | None = None,
+) -> LoggedTotals:
+    """The totals of observations already loaded (``storage.waste.get_logged_totals`` adds
+    them up in SQL instead)."""
+    window = [o for o in observations if start <= o.created_at < end]
+    selected = [
+        o
+        for o in window
+        if (category is None or o.category == category)
+        and (step_id is None or o.step_id == step_id)
+    ]
+    waits = tuple(
+        o.minutes
+        for o in window
+        if o.is_wait and step_id is not None and o.step_id == step_id and o.minutes is not None
+    )
+    return LoggedTotals(len(selected), sum(o.minutes or 0 for o in selected), waits)
 
 
 def measure(
@@ -153,7 +207,15 @@ def measure(
     step_id: int | None = None,
     category: WasteCategory | None = None,
 ) -> float | None:
-    """The metric's value now (map metrics) or over ``[start, end)`` (logged wastes).
+    """The metric's value now (map metrics) or over ``[start, end)`` (logged wastes)."""
+    totals = total_logs(observations, start=start, end=end, step_id=step_id, category=category)
+    return measure_totals(metric, steps=steps, totals=totals, step_id=step_id)
+
+
+def measure_totals(
+    metric: Metric, *, steps: Sequence[Step], totals: LoggedTotals, step_id: int | None = None
+) -> float | None:
+    """The metric's value from the map and the window's totals.
 
     None means there is nothing to measure: a map without steps or lead time, or no wait
     logged at the step. A count of zero wastes is a measurement, not a lack of one.
@@ -165,25 +227,14 @@ def measure(
         if metric is Metric.LEAD_TIME:
             return float(metrics.lead_time)
         return metrics.flow_efficiency
-    window = [o for o in observations if start <= o.created_at < end]
     if metric is Metric.STEP_WAIT:
         if step_id is None:
             raise ValueError("step_wait is measured at a step: pass step_id")
-        waits = [
-            float(o.minutes)
-            for o in window
-            if o.is_wait and o.step_id == step_id and o.minutes is not None
-        ]
+        waits = [float(m) for m in totals.step_waits]
         return percentile(waits, 50) if waits else None
-    selected = [
-        o
-        for o in window
-        if (category is None or o.category == category)
-        and (step_id is None or o.step_id == step_id)
-    ]
     if metric is Metric.WASTE_COUNT:
-        return float(len(selected))
-    return float(sum(o.minutes or 0 for o in selected))
+        return float(totals.count)
+    return float(totals.minutes)
 
 
 def _improves(metric: Metric, baseline: float, value: float) -> bool:
@@ -223,12 +274,6 @@ def validate_hypothesis(
         else:
             message = f"{label} should go up: pick a target above the baseline {shown}."
         raise InvalidInput(message, field="target")
-
-
-class Verdict(StrEnum):
-    MET = "met"
-    NOT_MET = "not_met"
-    NOT_ENOUGH_DATA = "not_enough_data"
 
 
 def judge(hypothesis: Hypothesis, measured: float | None) -> Verdict:

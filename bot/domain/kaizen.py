@@ -6,11 +6,12 @@ storage hands back and the checks on what people type for action items and setti
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.domain.errors import InvalidInput
 from bot.domain.hypotheses import Hypothesis, Observation
@@ -171,9 +172,17 @@ def clean_vote_limit(text: str) -> int | None:
     return int(typed)
 
 
+@functools.cache
+def _iana_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def clean_timezone(text: str) -> str:
+    """An IANA time zone name as the tz database spells it (``Europe/Lisbon``)."""
     name = text.strip()
     try:
+        if name not in _iana_names():
+            raise ValueError(name)
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 from typing import TypeVar
@@ -118,16 +117,3 @@ def clean_problem(text: str) -> str:
             field="problem",
         )
     return problem
-
-
-def rank_themes(
-    items: Iterable[T],
-    *,
-    votes: Callable[[T], int],
-    created_at: Callable[[T], datetime],
-) -> list[T]:
-    """The backlog order: most votes first; on a tie, the older theme first.
-
-    Older first on a tie so that a new theme cannot jump a queue it has not earned.
-    """
-    return sorted(items, key=lambda item: (-votes(item), created_at(item)))

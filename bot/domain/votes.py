@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
 
 from bot.domain.errors import NotAllowed
 
@@ -28,33 +27,22 @@ def is_same_emoji(reaction: str, configured: str) -> bool:
     return base_emoji(reaction) == base_emoji(configured)
 
 
-def voters(
-    reactions: Iterable[tuple[str, Iterable[str]]],
-    *,
-    emoji: str,
-    exclude: Collection[str] = (),
-) -> frozenset[str]:
-    """The users who voted, from ``(reaction name, user ids)`` pairs as ``reactions.get`` gives.
+def over_vote_limit(open_votes: int, limit: int | None) -> bool:
+    """Whether a person with ``open_votes`` votes on a channel's open themes may not cast
+    another (the dot-vote limit; None is no limit, 0 turns voting off)."""
+    return limit is not None and open_votes >= limit
 
-    A user reacting in two skin tones is one vote; users in ``exclude`` (the bot) are none.
-    """
-    return frozenset(
-        user
-        for name, users in reactions
-        if is_same_emoji(name, emoji)
-        for user in users
-        if user not in exclude
-    )
+
+def vote_limit_message(limit: int) -> str:
+    """What a person is told when a vote over the limit was not counted."""
+    if limit <= 0:
+        return "Voting is turned off in this channel."
+    if limit == 1:
+        return "You have used your one vote in this channel; remove it to vote again."
+    return f"You have used all {limit} of your votes in this channel; remove one to vote again."
 
 
 def check_vote_limit(open_votes: int, limit: int | None) -> None:
-    """NotAllowed when a person with ``open_votes`` votes may not cast another."""
-    if limit is None or open_votes < limit:
-        return
-    if limit <= 0:
-        raise NotAllowed("Voting is turned off in this channel.")
-    if limit == 1:
-        raise NotAllowed("You have used your one vote in this channel; remove it to vote again.")
-    raise NotAllowed(
-        f"You have used all {limit} of your votes in this channel; remove one to vote again."
-    )
+    """NotAllowed, saying why, when a person with ``open_votes`` votes may not cast another."""
+    if limit is not None and over_vote_limit(open_votes, limit):
+        raise NotAllowed(vote_limit_message(limit))

@@ -283,9 +283,9 @@ def _leading_category(line: str) -> _Leading | None:
     words = list(re.finditer(r"\S+", line))
     for count in range(min(_LONGEST_NAME, len(words)), 0, -1):
         end = words[count - 1].end()
-        name = _normalise(line[:end])
-        category = _LOOKUP.get(name)
+        category = parse_category(line[:end])
         if category is not None:
+            name = _normalise(line[:end])
             rest = line[end:].lstrip().lstrip(_PUNCTUATION + "-–—").strip()
             return _Leading(category, line[:end], name in _CANONICAL, rest)
     return None

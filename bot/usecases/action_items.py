@@ -71,6 +71,11 @@ def publish_action_added(
     )
 
 
+def _item_channel(channel_id: str | None) -> str | None:
+    """The channel an item's button must belong to; a DM (the daily reminder) checks none."""
+    return None if channel_id is None or channel_id.startswith("D") else channel_id
+
+
 async def complete_action_item(
     client: AsyncWebClient,
     deps: Deps,
@@ -85,9 +90,12 @@ async def complete_action_item(
     if item_id is not None:
         async with workspace_transaction(deps, origin) as work:
             done = await store.complete_action_item(
-                work.session, workspace_id=work.workspace_id, item_id=item_id,
-                channel_id=channel, now=deps.now(),
-            )  # fmt: skip
+                work.session,
+                workspace_id=work.workspace_id,
+                item_id=item_id,
+                channel_id=_item_channel(channel),
+                now=deps.now(),
+            )
     refresh_home(client, deps, origin, user, done[0].owner_id if done else "")
     if done is None:
         return

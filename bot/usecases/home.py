@@ -21,7 +21,7 @@ from storage.waste import list_reporter_observations
 logger = logging.getLogger(__name__)
 
 
-async def _visible_channels(client: AsyncWebClient, user: str) -> set[str]:
+async def _visible_channels(client: AsyncWebClient, origin: Origin, user: str) -> set[str]:
     """The channels the person is in that the bot can see; empty where Slack refuses."""
     found: set[str] = set()
     try:
@@ -32,13 +32,14 @@ async def _visible_channels(client: AsyncWebClient, user: str) -> set[str]:
             found.update(str(c["id"]) for c in page.get("channels") or [])
     except SlackApiError as exc:
         logger.info(
-            "home.channels_unavailable", extra={"user": user, "error": exc.response.get("error")}
+            "home.channels_unavailable",
+            extra={"team": origin.team_id, "user": user, "error": exc.response.get("error")},
         )
     return found
 
 
 async def publish_home(client: AsyncWebClient, deps: Deps, origin: Origin, user: str) -> None:
-    visible = await _visible_channels(client, user)
+    visible = await _visible_channels(client, origin, user)
     async with workspace_transaction(deps, origin) as work:
         ws = work.workspace_id
         # Overdue is judged in UTC: a person's channels may each keep a different time zone.

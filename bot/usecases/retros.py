@@ -52,7 +52,7 @@ from bot.domain.themes import MAX_TITLE, format_theme_ref
 from bot.domain.vsm import measure_waits
 from bot.domain.wastes import WasteCategory
 from bot.usecases.notify import NOT_A_MEMBER, tell
-from bot.usecases.work import Origin, Work, workspace_transaction
+from bot.usecases.work import Origin, Reaction, Work, workspace_transaction
 from bot.views.common import Message, build_error, escape, with_invite_hint
 from bot.views.retro import (
     build_announcement,
@@ -442,17 +442,10 @@ def nudged_message(nudge: Nudge) -> Message:
 # -- votes ------------------------------------------------------------------------------------
 
 
-async def vote_on_note(
-    client: AsyncWebClient,
-    deps: Deps,
-    origin: Origin,
-    scope: Scope,
-    *,
-    user: str,
-    message_ts: str,
-    delivery: str | None,
-) -> bool:
+async def vote_on_note(client: AsyncWebClient, deps: Deps, reaction: Reaction) -> bool:
     """The vote emoji on a revealed note; False when the message is no retro note."""
+    origin, scope, user = reaction.origin, reaction.scope, reaction.user
+    message_ts, delivery = reaction.message_ts, reaction.delivery
     async with workspace_transaction(deps, origin) as work:
         found = await store.find_note_by_message(work.session, scope=scope, message_ts=message_ts)
     if found is None:
@@ -481,10 +474,10 @@ async def vote_on_note(
     return True
 
 
-async def unvote_on_note(
-    deps: Deps, origin: Origin, scope: Scope, *, user: str, message_ts: str, delivery: str | None
-) -> bool:
+async def unvote_on_note(deps: Deps, reaction: Reaction) -> bool:
     """Removing the vote emoji from a note; False when the message is no retro note."""
+    origin, scope, user = reaction.origin, reaction.scope, reaction.user
+    message_ts, delivery = reaction.message_ts, reaction.delivery
     async with workspace_transaction(deps, origin) as work:
         found = await store.find_note_by_message(work.session, scope=scope, message_ts=message_ts)
         if found is None:

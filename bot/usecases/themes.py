@@ -19,12 +19,12 @@ from bot.domain.errors import NotFound
 from bot.domain.hypotheses import (
     Hypothesis,
     Metric,
-    measure,
+    measure_totals,
     measurement_window,
     parse_target,
     validate_hypothesis,
 )
-from bot.domain.kaizen import NewTheme, Theme, as_observation, local_date
+from bot.domain.kaizen import NewTheme, Theme, local_date
 from bot.domain.themes import ThemeAction
 from bot.domain.vsm import Step
 from bot.usecases.notify import tell
@@ -41,7 +41,7 @@ from bot.views.kaizen import (
 from storage import kaizen as store
 from storage.channels import get_channel_config
 from storage.vsm import get_step, list_steps
-from storage.waste import list_observations
+from storage.waste import get_logged_totals
 from storage.workspaces import Scope
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ async def theme_detail(
     """Everything about one theme; NotFound when the channel has no such theme."""
     async with workspace_transaction(deps, origin) as work:
         scope, ws = work.scope(channel), work.workspace_id
-        theme = await store.find_theme(work.session, scope=scope, number=number)
+        theme = await store.require_theme(work.session, scope=scope, number=number)
         actions = await store.list_theme_actions(work.session, workspace_id=ws, theme_id=theme.id)
         changes = await store.list_theme_changes(work.session, workspace_id=ws, theme_id=theme.id)
         voters = await store.list_voters(work.session, workspace_id=ws, theme_id=theme.id)
@@ -142,17 +142,20 @@ async def _hypothesis(
     validate_hypothesis(metric, None, target, check_date, today, step_id=step_id)
     steps = await list_steps(work.session, scope=scope)
     start, end = measurement_window(work.deps.now())
-    logs = await list_observations(work.session, scope=scope, start=start, end=end)
-    observations = [o for o in map(as_observation, logs) if o is not None]
-    baseline = measure(
-        metric, steps=steps, observations=observations, start=start, end=end,
-        step_id=step_id, category=category,
-    )  # fmt: skip
+    totals = await get_logged_totals(
+        work.session, scope=scope, start=start, end=end, step_id=step_id, category=category
+    )
+    baseline = measure_totals(metric, steps=steps, totals=totals, step_id=step_id)
     validate_hypothesis(metric, baseline, target, check_date, today, step_id=step_id)
     return Hypothesis(
-        metric=metric, target=target, check_date=check_date, baseline=baseline,
-        step_id=step_id, category=category, change=proposal.change,
-    )  # fmt: skip
+        metric=metric,
+        target=target,
+        check_date=check_date,
+        baseline=baseline,
+        step_id=step_id,
+        category=category,
+        change=proposal.change,
+    )
 
 
 async def propose_theme(

@@ -171,9 +171,13 @@ async def save_step(
         if change.step_id is None:
             after_id = await _place(work, scope, state, change.after, change.opened)
             step = await store.add_step(
-                work.session, scope=scope, state=state, draft=change.draft, after_id=after_id,
+                work.session,
+                scope=scope,
+                state=state,
+                draft=change.draft,
+                after_id=after_id,
                 now=now,
-            )  # fmt: skip
+            )
         else:
             step = await _update_step(work, scope, change, now)
         steps = await store.list_steps(work.session, scope=scope, state=state)
@@ -200,9 +204,13 @@ async def _update_step(work: Work, scope: Scope, change: StepChange, now: Any) -
     if change.after:
         after_id = None if change.after == START else int(change.after)
         found = await store.move_step(
-            work.session, scope=scope, state=state, step_id=change.step_id, after_id=after_id,
+            work.session,
+            scope=scope,
+            state=state,
+            step_id=change.step_id,
+            after_id=after_id,
             now=now,
-        )  # fmt: skip
+        )
     assert found is not None
     return found
 
@@ -250,8 +258,12 @@ async def move_step(deps: Deps, origin: Origin, channel: str, text: str) -> Mess
         except KaizenError as error:
             return build_error(error.message)
         await store.move_step(
-            work.session, scope=scope, state=state, step_id=moving.id, after_id=after_id,
+            work.session,
+            scope=scope,
+            state=state,
+            step_id=moving.id,
+            after_id=after_id,
             now=deps.now(),
-        )  # fmt: skip
+        )
         steps = await store.list_steps(work.session, scope=scope, state=state)
     return build_step_moved(next(s for s in steps if s.id == moving.id), steps, state)

@@ -14,11 +14,10 @@ from bot.domain.observations import LoggedWaste, NewWaste, Source
 from bot.domain.vsm import Step
 from bot.domain.wastes import QuickWait, WasteCategory
 from bot.usecases.notify import BEFORE_ACK_BUDGET, tell
-from bot.usecases.work import Origin, workspace_transaction
+from bot.usecases.work import Origin, Reaction, workspace_transaction
 from bot.views.waste import build_reaction_prompt
 from storage import waste as store
 from storage.vsm import find_step, get_step
-from storage.workspaces import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -104,32 +103,28 @@ async def _reacted_message(
         return None, ""
 
 
-async def log_waste_reaction(
-    client: AsyncWebClient,
-    deps: Deps,
-    origin: Origin,
-    scope: Scope,
-    *,
-    user: str,
-    message_ts: str,
-    delivery: str | None,
-) -> None:
+async def log_waste_reaction(client: AsyncWebClient, deps: Deps, reaction: Reaction) -> None:
     """The waste emoji on a message: log it once per message and reporter, ask the category."""
-    permalink, text = await _reacted_message(client, origin, scope.channel_id, message_ts)
+    origin, scope, user, ts = reaction.origin, reaction.scope, reaction.user, reaction.message_ts
+    permalink, text = await _reacted_message(client, origin, scope.channel_id, ts)
     new = NewWaste(
         category=None,
         description=text,
         link=permalink or "",
         source=Source.REACTION,
-        message_ts=message_ts,
+        message_ts=ts,
     )
     async with workspace_transaction(deps, origin) as work:
-        if not await work.first_delivery(delivery):
+        if not await work.first_delivery(reaction.delivery):
             return
         waste = await store.add_observation(
-            work.session, scope=scope, waste=new, reporter_id=user,
-            reporter_key=work.reporter_key(user), now=deps.now(),
-        )  # fmt: skip
+            work.session,
+            scope=scope,
+            waste=new,
+            reporter_id=user,
+            reporter_key=work.reporter_key(user),
+            now=deps.now(),
+        )
     if waste is None:
         return
     prompt = build_reaction_prompt(waste, permalink=permalink)
@@ -139,13 +134,11 @@ async def log_waste_reaction(
     )
 
 
-async def retract_waste_reaction(
-    deps: Deps, origin: Origin, scope: Scope, *, user: str, message_ts: str
-) -> None:
-    async with workspace_transaction(deps, origin) as work:
+async def retract_waste_reaction(deps: Deps, reaction: Reaction) -> None:
+    async with workspace_transaction(deps, reaction.origin) as work:
         await store.delete_reaction_observation(
             work.session,
-            scope=scope,
-            message_ts=message_ts,
-            reporter_key=work.reporter_key(user),
+            scope=reaction.scope,
+            message_ts=reaction.message_ts,
+            reporter_key=work.reporter_key(reaction.user),
         )

@@ -32,6 +32,18 @@ class Origin:
         return cls(team_id=str(team), enterprise_id=context.get("enterprise_id"))
 
 
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """A person's emoji on a message, added or removed, as one event delivered it."""
+
+    origin: Origin
+    scope: Scope
+    user: str
+    message_ts: str
+    delivery: str | None
+    """The event id: a retried delivery is handled once."""
+
+
 @dataclass(slots=True)
 class Work:
     session: AsyncSession

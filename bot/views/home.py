@@ -15,14 +15,23 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import ids
+from bot.domain.hypotheses import VERDICT_LABELS
 from bot.domain.kaizen import ActionItem, Theme
 from bot.domain.observations import LoggedWaste
 from bot.views.common import context_line, escape, section
-from bot.views.kaizen import action_item_block, status_label, votes_label
+from bot.views.kaizen import VERDICT_EMOJI, action_item_block, status_label, votes_label
 from bot.views.waste import describe
 
 MAX_BLOCKS = 100
 THEMES_PER_CHANNEL = 3
+
+
+def _verdict(theme: Theme) -> str:
+    """The hypothesis' verdict, once it was checked: `` · hypothesis :white_check_mark: met``."""
+    hyp = theme.hypothesis
+    if hyp is None or hyp.verdict is None:
+        return ""
+    return f" · hypothesis {VERDICT_EMOJI[hyp.verdict]} {VERDICT_LABELS[hyp.verdict]}"
 
 
 def build_home(
@@ -57,6 +66,7 @@ def build_home(
         for channel_id, themes in channel_themes[:10]:
             lines = [
                 f"*{t.ref}* {escape(t.title)} — {votes_label(t.votes)} · {status_label(t.status)}"
+                + _verdict(t)
                 for t in themes[:THEMES_PER_CHANNEL]
             ]
             blocks.append(section(f"<#{channel_id}>\n" + "\n".join(lines)))

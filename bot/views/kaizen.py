@@ -29,7 +29,10 @@ from bot.domain.channels import ChannelConfig
 from bot.domain.hypotheses import (
     METRIC_LABELS,
     METRIC_TARGET_EXAMPLES,
+    VERDICT_LABELS,
+    Hypothesis,
     Metric,
+    Verdict,
     describe_hypothesis,
     format_metric_value,
 )
@@ -41,6 +44,7 @@ from bot.domain.kaizen import (
     Theme,
     ThemeChange,
 )
+from bot.domain.schedule import WeeklySchedule
 from bot.domain.themes import (
     MAX_PROBLEM,
     MAX_TITLE,
@@ -113,10 +117,32 @@ def describe_theme_hypothesis(theme: Theme) -> str | None:
     baseline = format_metric_value(hyp.metric, hyp.baseline)
     target = format_metric_value(hyp.metric, hyp.target)
     measured = "measured when it was set" if hyp.baseline is not None else "nothing to measure yet"
-    return (
+    text = (
         f":test_tube: *Hypothesis:* {sentence}\n"
         f"{METRIC_LABELS[hyp.metric]}: baseline *{baseline}* ({measured}) → target *{target}*, "
         f"checked on {_date(hyp.check_date)}"
+    )
+    if hyp.verdict is not None:
+        text += f"\n{verdict_text(hyp)}"
+    return text
+
+
+VERDICT_EMOJI = {
+    Verdict.MET: ":white_check_mark:",
+    Verdict.NOT_MET: ":x:",
+    Verdict.NOT_ENOUGH_DATA: ":grey_question:",
+}
+
+
+def verdict_text(hyp: Hypothesis) -> str:
+    """``:white_check_mark: *Met*: baseline 4 d → target 2 d → measured 1.5 d``."""
+    if hyp.verdict is None:
+        return ""
+    shown = [format_metric_value(hyp.metric, v) for v in (hyp.baseline, hyp.target, hyp.measured)]
+    label = VERDICT_LABELS[hyp.verdict]
+    return (
+        f"{VERDICT_EMOJI[hyp.verdict]} *{label[0].upper()}{label[1:]}*: baseline {shown[0]} → "
+        f"target {shown[1]} → measured {shown[2]}"
     )
 
 
@@ -520,16 +546,23 @@ def build_settings_modal(*, metadata: dict[str, Any], config: ChannelConfig) -> 
     ).to_dict()
 
 
-# Said wherever the digest is configured, until the scheduled digest is sending.
-DIGEST_NOT_SENT_YET = "(The weekly digest is not being sent yet; this is kept for when it is.)"
+def next_digest_text(config: ChannelConfig, now: datetime) -> str:
+    """When the next digest goes out, in the reader's own time zone (Slack formats the date)."""
+    if not config.digest_enabled:
+        return "The weekly digest is off for this channel."
+    schedule = WeeklySchedule(config.digest_weekday % 7, config.digest_time, config.timezone)
+    due = schedule.next_due(now)
+    fallback = f"{due:%A %d %B %H:%M} UTC"
+    stamp = int(due.timestamp())
+    return f"The next digest goes out <!date^{stamp}^{{date_long_pretty}} at {{time}}|{fallback}>."
 
 
-def build_settings_saved(config: ChannelConfig) -> Message:
+def build_settings_saved(config: ChannelConfig, *, now: datetime) -> Message:
     limit = f"{config.vote_limit} per person" if config.vote_limit else "no limit"
     return build_ephemeral(
         f":gear: Saved. Digest on {WEEKDAYS[config.digest_weekday % 7]}s at "
         f"{config.digest_time} ({config.timezone}); vote with :{config.vote_emoji}: "
-        f"({limit}); log waste with :{config.waste_emoji}:. {DIGEST_NOT_SENT_YET}"
+        f"({limit}); log waste with :{config.waste_emoji}:. {next_digest_text(config, now)}"
     )
 
 
@@ -538,7 +571,7 @@ def build_subscription(*, subscribed: bool, changed: bool) -> Message:
         note = "" if changed else " (you were already)"
         return build_ephemeral(
             f":mailbox_with_mail: You're subscribed{note}: this channel's weekly digest will "
-            "come to you by DM too. `/kaizen unsubscribe` stops it. " + DIGEST_NOT_SENT_YET
+            "come to you by DM too, with an Unsubscribe button; `/kaizen unsubscribe` stops it too."
         )
     if not changed:
         return build_ephemeral("You weren't subscribed to this channel's digest.")

@@ -27,3 +27,15 @@ def test_the_demo_plays_to_the_end_and_writes_its_files(tmp_path: Path) -> None:
     assert "1. *5 votes* · _Waiting_ · The shared test environment" in retro
     assert "anonymous notes" in retro and "<@UTINA>" not in retro
     assert "K-4 · A test environment per branch, on demand" in retro
+
+
+def test_the_demo_posts_the_digest_chart_and_judges_k1(tmp_path: Path) -> None:
+    import sqlite3
+
+    assert asyncio.run(run_demo(tmp_path, echo=False)) == 0
+    assert (tmp_path / "flow-digest.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    with sqlite3.connect(tmp_path / "kaizen-demo.db") as db:
+        verdict = db.execute(
+            "SELECT hyp_verdict, hyp_measured FROM themes WHERE number = 1"
+        ).fetchone()
+    assert verdict == ("met", 300.0)

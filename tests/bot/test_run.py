@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -24,9 +25,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Starting the process imports matplotlib and the database layer: seconds on a loaded machine.
+START_DEADLINE_S = 30.0
+
+
 async def wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
+    deadline = time.monotonic() + START_DEADLINE_S
     async with ClientSession() as http:
-        for _ in range(200):
+        while time.monotonic() < deadline:
             if process.returncode is not None:
                 raise AssertionError(f"kaizen-bot run exited with {process.returncode}")
             try:
@@ -36,7 +42,7 @@ async def wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
             except ClientError:
                 pass
             await asyncio.sleep(0.05)
-    raise AssertionError("kaizen-bot run did not become healthy in 10 s")
+    raise AssertionError(f"kaizen-bot run did not become healthy in {START_DEADLINE_S:.0f} s")
 
 
 @pytest.fixture(params=["http"])

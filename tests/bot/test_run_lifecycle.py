@@ -102,7 +102,7 @@ async def test_start_says_version_mode_database_workspace_and_scheduler_in_a_few
     assert "start.scheduler" in log
     assert "stop.done" in lines[-1]
     assert "setup plugin" not in log
-    assert "token will be unused" not in log
+    assert "will be unused" not in log
     assert "Traceback" not in log
     # Migrations say what they changed; the rest of the start is one line a step.
     assert len([line for line in lines if "Running upgrade" not in line]) <= 10, log
@@ -163,3 +163,21 @@ async def test_an_app_token_slack_refuses_stops_socket_mode_in_one_line(tmp_path
     last = log.strip().splitlines()[-1]
     assert last.startswith("kaizen-bot: Slack refused SLACK_APP_TOKEN (invalid_auth)")
     assert "connections:write" in last
+
+
+async def test_with_oauth_start_says_how_many_workspaces_installed(tmp_path: Path) -> None:
+    port = free_port()
+    env = operator_env(
+        SLACK_CLIENT_ID="1.2",
+        SLACK_CLIENT_SECRET="client-secret",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/",
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/kaizen.db",
+        PORT=str(port),
+    )
+    async with started(env, tmp_path) as process:
+        log = await read_until(process, "start.ready")
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 20) == 0
+    assert "start.workspaces install_path=/slack/install installed=0 oauth=on" in log
+    assert "slack_unreachable" not in log

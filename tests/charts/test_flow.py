@@ -108,3 +108,29 @@ def test_render_flow_chart_with_nothing_logged_is_a_friendly_image(
     assert 1000 <= width <= 3000
     assert 300 <= height <= 1000
     assert png != week
+
+
+TREND = [(f"W{n}", n * 2, n * 90) for n in range(40, 48)]
+
+
+def test_the_eight_week_trend_is_drawn_below_the_pareto() -> None:
+    without = decode(strictly(lambda: render_flow_chart(title="Week", categories=WEEK)))
+    with_trend = decode(
+        strictly(lambda: render_flow_chart(title="Week", categories=WEEK, trend=TREND))
+    )
+    assert with_trend.shape[1] == without.shape[1]
+    assert with_trend.shape[0] > without.shape[0] + 300
+    # The band below the Pareto is not blank: the weekly bars are drawn there.
+    band = with_trend[-300:-80, 100:-100, :3]
+    assert (band < 0.9).any()
+
+
+def test_a_quiet_week_with_an_earlier_trend_still_draws_the_trend() -> None:
+    png = strictly(lambda: render_flow_chart(title="Week", categories=[], trend=TREND))
+    assert decode(png).shape[0] > 1000
+
+
+def test_no_logs_at_all_in_eight_weeks_is_the_friendly_empty_image() -> None:
+    quiet = [(label, 0, 0) for label, _, _ in TREND]
+    png = strictly(lambda: render_flow_chart(title="Week", categories=[], trend=quiet))
+    assert decode(png).shape[0] == 400

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -21,7 +19,6 @@ from bot.domain.themes import (
     format_theme_ref,
     next_status,
     parse_theme_ref,
-    rank_themes,
 )
 
 S = ThemeStatus
@@ -159,50 +156,4 @@ def test_clean_problem_rejects_long_text() -> None:
     assert caught.value.field == "problem"
 
 
-@dataclass(frozen=True)
-class _Theme:
-    number: int
-    votes: int
-    created_at: datetime
-
-
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-def _rank(themes: list[_Theme]) -> list[int]:
-    ranked = rank_themes(themes, votes=lambda t: t.votes, created_at=lambda t: t.created_at)
-    return [t.number for t in ranked]
-
-
-def test_rank_themes_puts_most_votes_first() -> None:
-    themes = [_Theme(1, 2, T0), _Theme(2, 5, T0 + timedelta(days=1)), _Theme(3, 0, T0)]
-    assert _rank(themes) == [2, 1, 3]
-
-
-def test_rank_themes_breaks_ties_by_age() -> None:
-    themes = [
-        _Theme(1, 3, T0 + timedelta(hours=2)),
-        _Theme(2, 3, T0),
-        _Theme(3, 3, T0 + timedelta(hours=1)),
-    ]
-    assert _rank(themes) == [2, 3, 1]
-
-
-def test_rank_themes_of_nothing_is_empty() -> None:
-    assert _rank([]) == []
-
-
-@given(
-    st.lists(
-        st.tuples(st.integers(min_value=0, max_value=20), st.integers(min_value=0, max_value=50)),
-        max_size=30,
-    )
-)
-def test_rank_themes_orders_by_votes_then_age(pairs: list[tuple[int, int]]) -> None:
-    themes = [_Theme(i, votes, T0 + timedelta(minutes=age)) for i, (votes, age) in enumerate(pairs)]
-    ranked = rank_themes(themes, votes=lambda t: t.votes, created_at=lambda t: t.created_at)
-    assert sorted(ranked, key=lambda t: t.number) == themes
-    for earlier, later in itertools.pairwise(ranked):
-        assert earlier.votes >= later.votes
-        if earlier.votes == later.votes:
-            assert earlier.created_at <= later.created_at

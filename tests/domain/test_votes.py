@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.errors import NotAllowed
-from bot.domain.votes import base_emoji, check_vote_limit, is_same_emoji, voters
+from bot.domain.votes import base_emoji, check_vote_limit, is_same_emoji, over_vote_limit
 
 
 @pytest.mark.parametrize(
@@ -57,36 +57,6 @@ def test_is_same_emoji_ignores_any_skin_tone(name: str, tone: int) -> None:
     assert is_same_emoji(f"{name}::skin-tone-{tone}", name)
 
 
-def test_voters_counts_each_person_once_across_skin_tones() -> None:
-    reactions = [
-        ("+1", ["U1", "U2", "UBOT"]),
-        ("+1::skin-tone-3", ["U1", "U3"]),
-        ("heart", ["U4"]),
-    ]
-    assert voters(reactions, emoji="+1", exclude={"UBOT"}) == {"U1", "U2", "U3"}
-
-
-def test_voters_of_no_reactions_is_empty() -> None:
-    assert voters([], emoji="+1") == frozenset()
-
-
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["+1", "+1::skin-tone-2", "+1::skin-tone-6", "heart", "eyes"]),
-            st.lists(st.sampled_from(["U1", "U2", "U3", "UBOT"]), max_size=4),
-        ),
-        max_size=6,
-    )
-)
-def test_voters_never_exceed_the_people_who_reacted(
-    reactions: list[tuple[str, list[str]]],
-) -> None:
-    counted = voters(reactions, emoji="+1", exclude={"UBOT"})
-    reacted = {u for name, users in reactions if name.startswith("+1") for u in users}
-    assert counted == reacted - {"UBOT"}
-
-
 @pytest.mark.parametrize(("open_votes", "limit"), [(0, None), (99, None), (0, 1), (2, 3)])
 def test_check_vote_limit_allows_votes_under_the_limit(open_votes: int, limit: int | None) -> None:
     check_vote_limit(open_votes, limit)
@@ -117,3 +87,15 @@ def test_check_vote_limit_allows_exactly_limit_votes(open_votes: int, limit: int
     else:
         with pytest.raises(NotAllowed):
             check_vote_limit(open_votes, limit)
+
+
+@given(st.integers(min_value=0, max_value=20), st.one_of(st.none(), st.integers(0, 10)))
+def test_over_vote_limit_is_what_check_vote_limit_refuses(
+    open_votes: int, limit: int | None
+) -> None:
+    try:
+        check_vote_limit(open_votes, limit)
+        refused = False
+    except NotAllowed:
+        refused = True
+    assert over_vote_limit(open_votes, limit) is refused

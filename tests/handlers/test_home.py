@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+from sqlalchemy import event
 
 from bot import ids
 from fake_slack.driver import datepicker, input_values, plain, users_select
@@ -84,3 +87,29 @@ async def test_log_waste_from_home_opens_the_modal_with_a_channel_picker(
 async def test_an_empty_home_says_what_will_show_up(harness: Harness) -> None:
     home = await open_home(harness, "U7")
     assert "Nothing open" in home and "No open themes" in home and "haven't logged" in home
+
+
+async def test_home_costs_one_channel_listing_whatever_the_number_of_channels(
+    harness: Harness,
+) -> None:
+    channels = [f"C{n}" for n in range(1, 7)]
+    for n, channel in enumerate(channels):
+        mine = n % 2 == 0
+        harness.fake.add_channel(channel, f"team-{n}", members=["U1", "U2"] if mine else ["U2"])
+        await propose(harness, f"Theme of team {n}", channel=channel)
+    harness.fake.reset()
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = harness.deps.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        home = await open_home(harness, "U1")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert [c.method for c in harness.fake.calls] == ["users.conversations", "views.publish"]
+    assert [n for n in range(6) if f"Theme of team {n}" in home] == [0, 2, 4]
+    # The workspace, the actions, the logs, the channels, their themes: none per channel.
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 5

@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -412,6 +413,9 @@ async def test_settings_are_saved_and_checked(harness: Harness) -> None:
     await harness.deps.drain()
     saved = await harness.fake.wait_for("chat.postEphemeral")
     assert "Fridays at 16:30" in saved.args["text"]
+    # Friday 20 November 2026, 16:30 in Lisbon (UTC+0 in winter), shown in the reader's zone.
+    friday = int(datetime(2026, 11, 20, 16, 30, tzinfo=UTC).timestamp())
+    assert f"The next digest goes out <!date^{friday}^" in saved.args["text"]
 
 
 async def test_subscribe_and_unsubscribe(harness: Harness) -> None:
