@@ -61,6 +61,8 @@ def configure_logging(level: int, stream: object = None) -> None:
     root.setLevel(level)
     # Alembic announces each of its plugins ("setup plugin …") whenever migrations run.
     logging.getLogger("alembic.runtime.plugins").setLevel(max(level, logging.WARNING))
+    # APScheduler narrates every job it adds and runs; the jobs log their own results.
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
     _drop(logging.getLogger("slack_bolt.AsyncApp"), _BOLT_NOISE)
     # Kept: "Running upgrade a -> b", which says what changed.
     _drop(logging.getLogger("alembic.runtime.migration"), "Context impl", "Will assume")
