@@ -22,7 +22,8 @@ def test_the_demo_plays_to_the_end_and_writes_its_files(tmp_path: Path) -> None:
 
     # The retro on the waste week ends in a theme made from its top note.
     shown = "\n".join(lines)
-    retro = shown[shown.index("An async retro") :]
+    start = shown.index("An async retro")
+    retro = shown[start : shown.index("━━ ", start)]
     assert retro.index("the notes are revealed") < retro.index("The shared test environment")
     assert "1. *5 votes* · _Waiting_ · The shared test environment" in retro
     assert "anonymous notes" in retro and "<@UTINA>" not in retro

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.deps import Deps
 from jobs.retro_phases import advance_retro_phases
+from jobs.scheduler import find_job, run_job
 from storage.db import Database
 from storage.models import Retro
 from tests.support.clock import FrozenClock
@@ -84,3 +85,14 @@ async def test_two_processes_on_one_database_move_a_retro_once(any_harness: Harn
         assert len(results) == 1
     finally:
         await other.close()
+
+
+async def test_the_scheduler_runs_the_phase_job_every_minute(harness: Harness) -> None:
+    job = find_job("retro_phases")
+    assert job is not None and job.every == timedelta(minutes=1)
+    add_team(harness)
+    root = await start_retro(harness)
+    await add_note(harness, root, "U2", "waiting", "Review queue")
+    harness.clock.advance(days=1)
+    assert await run_job(harness.deps, job) == 1
+    assert await phase(harness) == "vote"
