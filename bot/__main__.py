@@ -94,7 +94,10 @@ async def _run(settings: Settings, *, migrate: bool = True) -> int:
 
         scheduler = start_scheduler(deps)
         stack.callback(scheduler.shutdown, wait=False)
-        logger.info("start.scheduler", extra={"scheduler": "on"})
+        logger.info(
+            "start.scheduler",
+            extra={"scheduler": "on", "jobs": ",".join(job.id for job in scheduler.get_jobs())},
+        )
         if settings.slack_app_token is not None:
             await _serve_socket_mode(app, settings.slack_app_token.get_secret_value(), stop)
         else:

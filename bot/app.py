@@ -22,7 +22,7 @@ from bot import ids
 from bot.deps import Deps
 from bot.reply_budget import SlackSlow, start_reply_clock
 from bot.usecases.clients import ReplyBudgetClient, build_client
-from bot.views.common import build_apology
+from bot.views.common import build_apology, build_not_saved_modal
 from storage.installations import DatabaseInstallationStore, DatabaseStateStore
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def build_oauth_flow(deps: Deps) -> AsyncOAuthFlow | None:
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
         scopes=list(ids.BOT_SCOPES),
-        installation_store=DatabaseInstallationStore(deps.db, deps.clock),
+        installation_store=DatabaseInstallationStore(deps.db, deps.clock, deps.tokens),
         installation_store_bot_only=True,
         state_store=DatabaseStateStore(deps.db, clock=deps.clock),
     )
@@ -130,10 +130,12 @@ def build_app(
         bolt_logger.addFilter(_WithoutBody())
 
     @app.middleware
-    async def provide_deps(context: Any, next: Callable[[], Awaitable[None]]) -> None:
+    async def provide_deps(
+        context: Any, request: AsyncBoltRequest, next: Callable[[], Awaitable[None]]
+    ) -> None:
         context["deps"] = deps
         # In Socket Mode no HTTP edge started the clock; here it is the request's first step.
-        start_reply_clock()
+        start_reply_clock(restart=request.mode == "socket_mode")
         context["client"] = ReplyBudgetClient.like(context["client"])
         await next()
 
@@ -195,6 +197,13 @@ def _answer(
         payload = {"response_type": "ephemeral", "text": text}
         return BoltResponse(
             status=200, body=json.dumps(payload), headers={"content-type": "application/json"}
+        )
+    if body.get("type") == "view_submission":
+        # An empty 200 would close the form as if it had been saved; push a notice on top.
+        notice = build_not_saved_modal(text)
+        pushed: dict[str, Any] = {"response_action": "push", "view": notice}
+        return BoltResponse(
+            status=200, body=json.dumps(pushed), headers={"content-type": "application/json"}
         )
     deps = ctx.get("deps")
     if isinstance(deps, Deps):

@@ -13,11 +13,13 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, ParamSpec, TypeVar
 
 from bot.reply_budget import clear_reply_clock
 from bot.settings import Settings
 from storage.db import Database
+from storage.secrets import TokenSealer
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,12 @@ class Deps:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @cached_property
+    def tokens(self) -> TokenSealer:
+        """Seals OAuth bot tokens at rest when KAIZEN_SECRET_KEY is set."""
+        key = self.settings.kaizen_secret_key
+        return TokenSealer.from_keys(key.get_secret_value() if key else None)
 
     async def run_cpu(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run CPU-bound work (drawing images) off the event loop."""

@@ -102,6 +102,41 @@ def read_envelope(body: bytes, content_type: str) -> Envelope:
     raise MalformedRequest("unknown_body")
 
 
+_STRING_KEYS = frozenset(
+    {
+        "type", "id", "ts", "message_ts", "event_ts", "thread_ts", "event_id", "trigger_id",
+        "response_url", "action_id", "block_id", "callback_id", "private_metadata",
+        "reaction", "user", "channel", "team_id", "channel_id", "value", "tab",
+    }
+)  # fmt: skip
+"""Keys whose values Slack always sends as strings, wherever they appear; ``user`` and
+``channel`` may also be objects with an ``id``."""
+
+
+def _string_like(key: str, value: Any) -> bool:
+    if value is None or isinstance(value, str):
+        return True
+    return key in ("user", "channel") and isinstance(value, dict)
+
+
+def _check_scalars(body: dict[str, Any]) -> None:
+    """Every value under a string key is a string (or null, or an id object): a number or a
+    list there is not Slack, and would reach queries and Bolt's matchers as it is."""
+    pending: list[Any] = [body]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            if key in _STRING_KEYS and not _string_like(key, value):
+                raise MalformedRequest(f"bad_{key}")
+            if isinstance(value, dict | list):
+                pending.append(value)
+
+
 def _json_object(text: str) -> dict[str, Any]:
     if _depth(text) > MAX_DEPTH:
         raise MalformedRequest("too_deep")
@@ -111,6 +146,7 @@ def _json_object(text: str) -> dict[str, Any]:
         raise MalformedRequest("bad_json") from None
     if not isinstance(parsed, dict):
         raise MalformedRequest("not_an_object")
+    _check_scalars(parsed)
     return parsed
 
 
@@ -165,7 +201,7 @@ _PAYLOAD_TYPES = {
 
 def _check_payload(payload: dict[str, Any]) -> str:
     kind = payload.get("type")
-    if kind not in _PAYLOAD_TYPES:
+    if not isinstance(kind, str) or kind not in _PAYLOAD_TYPES:
         raise MalformedRequest("unknown_type")
     _require_id(_object_id(payload, "user"), "user")
     _optional_id(_object_id(payload, "team"), "team")
@@ -177,6 +213,10 @@ def _check_payload(payload: dict[str, Any]) -> str:
             raise MalformedRequest("no_actions")
         if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
             raise MalformedRequest("bad_action")
+        container = payload.get("container") or {}
+        on_message = isinstance(container, dict) and container.get("type") == "message"
+        if on_message and not payload.get("response_url"):
+            raise MalformedRequest("no_response_url")
     if kind in ("view_submission", "view_closed"):
         view = payload.get("view")
         if not isinstance(view, dict) or not isinstance(view.get("type"), str):

@@ -25,9 +25,10 @@ class SlackSlow(TimeoutError):
         self.method = method
 
 
-def start_reply_clock(budget: float = REPLY_BUDGET) -> None:
-    """Start counting for the request being handled in this task, unless already counting."""
-    if _reply_by.get() is None:
+def start_reply_clock(budget: float = REPLY_BUDGET, *, restart: bool = False) -> None:
+    """Start counting for the request being handled in this task, unless already counting
+    (``restart``: count from now in any case, for a request with no edge before it)."""
+    if restart or _reply_by.get() is None:
         _reply_by.set(asyncio.get_running_loop().time() + budget)
 
 

@@ -36,10 +36,17 @@ def build_web_app(app: AsyncApp, deps: Deps, *, slack_routes: bool = True) -> we
         return await dispatch_slack_request(app, request, signing_secret)
 
     async def healthz(_request: web.Request) -> web.Response:
-        if await deps.db.ping():
-            return web.json_response({"status": "ok", "database": "reachable"})
-        logger.warning("health.database_unreachable")
-        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+        if not await deps.db.ping():
+            logger.warning("health.database_unreachable")
+            body = {"status": "unavailable", "database": "unreachable"}
+            return web.json_response(body, status=503)
+        # Reachable is not enough: a read-only or full database answers reads and fails
+        # every write. No write per probe hit (see Database.write_problem).
+        if (problem := await deps.db.write_problem()) is not None:
+            logger.warning("health.database_read_only", extra={"reason": problem})
+            body = {"status": "unavailable", "database": "cannot write"}
+            return web.json_response(body, status=503)
+        return web.json_response({"status": "ok", "database": "writable"})
 
     web_app.router.add_get(HEALTH_PATH, healthz)
     if not slack_routes:

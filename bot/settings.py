@@ -24,6 +24,10 @@ _HINTS = {
     "DATABASE_URL": "sqlite+aiosqlite:///kaizen.db or postgresql+asyncpg://user@host/db",
     "PORT": "a TCP port number such as 3000",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
+    "KAIZEN_SECRET_KEY": (
+        "a key from `python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())'` (several, comma-separated, to rotate)"
+    ),
 }
 
 
@@ -44,6 +48,8 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     slack_scopes: str = ""
+    kaizen_secret_key: SecretStr | None = None
+    """Fernet key(s) sealing stored OAuth bot tokens; the first seals, any opens."""
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -62,6 +68,16 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("kaizen_secret_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from storage.secrets import TokenSealer
+
+        TokenSealer.from_keys(value.get_secret_value())  # raises ValueError when malformed
         return value
 
     @field_validator("slack_bot_token")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 
 from .records import (
+    CREATED,
+    FakeChannel,
     Json,
     SlackError,
     check_message_content,
@@ -117,6 +119,31 @@ class ChatApi(Workspace):
         page, meta = paged(self._members(channel), args, default_limit=100)
         return {"members": page, "response_metadata": meta}
 
+    def _channel_json(self, channel: FakeChannel) -> Json:
+        if channel.is_im:
+            other = next((m for m in channel.members or [] if m != self.bot_user_id), "")
+            return {"id": channel.id, "is_im": True, "user": other, "created": CREATED}
+        return {
+            "id": channel.id,
+            "name": channel.name,
+            "name_normalized": channel.name,
+            "is_channel": not channel.is_private,
+            "is_group": False,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": channel.is_private,
+            "is_archived": False,
+            "is_general": False,
+            "is_member": channel.is_member,
+            "is_ext_shared": False,
+            "is_org_shared": False,
+            "is_shared": False,
+            "context_team_id": self.team_id,
+            "created": CREATED,
+            "creator": "",
+            "num_members": len(self._members(channel)),
+        }
+
     def _users_conversations(self, args: Json) -> Json:
         """The channels a person is in that the bot may see: public ones, and private ones the
         bot is in too (Slack's rule for a bot token asking about another user)."""
@@ -132,6 +159,17 @@ class ChatApi(Workspace):
         ]
         page, meta = paged(seen, args, default_limit=100)
         return {"channels": page, "response_metadata": meta}
+
+    def _conversations_info(self, args: Json) -> Json:
+        """A channel as the bot sees it: a private one it is not in is ``channel_not_found``;
+        a channel the fake was never told about is public, with the bot in it."""
+        channel = self._resolve_channel(args.get("channel"))
+        known = self._channels.get(channel)
+        if known is None:
+            return {"channel": {"id": channel, "is_channel": True, "is_member": True}}
+        if known.is_private and not known.is_member:
+            raise SlackError("channel_not_found")
+        return {"channel": self._channel_json(known)}
 
     def _users_info(self, args: Json) -> Json:
         user = self._users.get(args.get("user") or "")

@@ -107,6 +107,7 @@ class FakeSlack(AuthApi, ChatApi, ViewsApi, FilesApi, Transcript, Recorder):
             "chat.update": self._chat_update,
             "conversations.history": self._conversations_history,
             "conversations.members": self._conversations_members,
+            "conversations.info": self._conversations_info,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "reactions.add": self._reactions_add,

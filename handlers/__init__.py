@@ -10,6 +10,7 @@ from handlers import (
     flow,
     home,
     kaizen,
+    lifecycle,
     reactions,
     retro,
     themes,
@@ -31,6 +32,7 @@ BUILT = (
     home,
     flow,
     retro,
+    lifecycle,
 )
 NOT_BUILT_YET: tuple[str, ...] = ()
 

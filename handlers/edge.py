@@ -1,7 +1,8 @@
-"""What every feature handler shares at the Slack edge: reading who asks, and answering forms.
+"""What every feature handler shares at the Slack edge: answering modal submissions.
 
 The unit of work and telling a user live in ``bot.usecases``; this module keeps what only the
-Slack edge needs: modal field errors and checking a response URL carried in metadata.
+Slack edge needs: field errors by block id, the ack of a submission (``ack_form``), the
+confirmation after it (``confirm``) and checking a response URL carried in metadata.
 """
 
 from __future__ import annotations

@@ -10,19 +10,23 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.usecases.work import Origin
+from bot.views.common import clip, escape
 from bot.views.help import build_help
 from handlers.payloads import Command
 
 CommandListener = Callable[[AsyncAck, Command, AsyncWebClient, Origin, Deps], Awaitable[None]]
 
 HELP_WORDS = {"help", "?", "-h", "--help"}
+MAX_WORD_SHOWN = 40
+"""An unknown word is echoed back this long at most (a pasted page is not)."""
 
 
 def unknown_subcommand(cmd: Command) -> str | None:
     """The problem line for an unknown subcommand, or None when help was asked for."""
     if cmd.subcommand in HELP_WORDS:
         return None
-    return f"I don't know `{cmd.command} {cmd.subcommand}`."
+    word = clip(cmd.subcommand, MAX_WORD_SHOWN).replace("`", "'")
+    return f"I don't know `{cmd.command} {escape(word)}`."
 
 
 def register_command(app: AsyncApp, name: str, listener: CommandListener) -> None:

@@ -12,9 +12,10 @@ from bot import ids
 from bot.deps import Deps
 from bot.domain.errors import InvalidInput, KaizenError
 from bot.domain.wastes import parse_quick_wait
+from bot.usecases.notify import bot_in_channel
 from bot.usecases.waste import log_waste
 from bot.usecases.work import Origin, workspace_transaction
-from bot.views.common import build_ephemeral, build_error
+from bot.views.common import build_ephemeral, build_error, with_invite_note
 from bot.views.waste import build_wait_modal, build_waste_confirmation
 from handlers.edge import ack_form, confirm
 from handlers.forms import WaitForm, WasteModalMeta, read_form
@@ -44,10 +45,12 @@ async def wait_command(
             trigger_id=cmd.trigger_id, view=build_wait_modal(metadata=meta.dump(), steps=steps)
         )
     else:
-        await ack(**await _quick_wait(deps, origin, cmd))
+        await ack(**await _quick_wait(client, deps, origin, cmd))
 
 
-async def _quick_wait(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any]:
+async def _quick_wait(
+    client: AsyncWebClient, deps: Deps, origin: Origin, cmd: Command
+) -> dict[str, Any]:
     try:
         quick = parse_quick_wait(cmd.text)
     except KaizenError as error:
@@ -57,7 +60,10 @@ async def _quick_wait(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any
     )
     if waste is None:
         return build_ephemeral("That wait is logged already.")
-    return build_waste_confirmation(waste)
+    confirmation = build_waste_confirmation(waste)
+    if await bot_in_channel(client, cmd.channel_id) is False:
+        return with_invite_note(confirmation, cmd.channel_id)
+    return confirmation
 
 
 async def _log(deps: Deps, origin: Origin, sub: ViewSubmission) -> Any:

@@ -20,10 +20,10 @@ from bot.deps import Deps
 from bot.domain.errors import KaizenError
 from bot.domain.observations import NewWaste, Source
 from bot.domain.wastes import WasteCategory, parse_quick_waste
-from bot.usecases.notify import BEFORE_ACK_BUDGET, user_tz_offset
+from bot.usecases.notify import BEFORE_ACK_BUDGET, bot_in_channel, user_tz_offset
 from bot.usecases.waste import log_waste
 from bot.usecases.work import Origin, workspace_transaction
-from bot.views.common import build_ephemeral, build_error, with_invite_hint
+from bot.views.common import build_ephemeral, build_error, with_invite_hint, with_invite_note
 from bot.views.waste import (
     build_undone,
     build_waste_confirmation,
@@ -74,10 +74,12 @@ async def waste_command(
     elif cmd.subcommand == "list" and not cmd.rest:
         await ack(**await _list_logs(client, deps, origin, cmd))
     else:
-        await ack(**await _quick_log(deps, origin, cmd))
+        await ack(**await _quick_log(client, deps, origin, cmd))
 
 
-async def _quick_log(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any]:
+async def _quick_log(
+    client: AsyncWebClient, deps: Deps, origin: Origin, cmd: Command
+) -> dict[str, Any]:
     try:
         quick = parse_quick_waste(cmd.text)
     except KaizenError as error:
@@ -93,7 +95,10 @@ async def _quick_log(deps: Deps, origin: Origin, cmd: Command) -> dict[str, Any]
     )
     if waste is None:
         return build_ephemeral("That waste is logged already.")
-    return build_waste_confirmation(waste)
+    confirmation = build_waste_confirmation(waste)
+    if await bot_in_channel(client, cmd.channel_id) is False:
+        return with_invite_note(confirmation, cmd.channel_id)
+    return confirmation
 
 
 async def _list_logs(
@@ -229,8 +234,9 @@ async def undo_waste(
     if gone is None:
         await respond(
             **build_error(
-                "There is nothing of yours to undo there: it was undone "
-                "already, or someone else logged it."
+                "There is nothing of yours to undo there: it was undone already, someone "
+                "else logged it, or it is an anonymous log older than an hour (after that it "
+                "is nobody's)."
             ),
             replace_original=False,
         )

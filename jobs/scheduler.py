@@ -82,7 +82,6 @@ def start_scheduler(
             misfire_grace_time=int(job.every.total_seconds()),
         )
     scheduler.start()
-    logger.info("scheduler.started", extra={"jobs": [job.name for job in jobs]})
     return scheduler
 
 

@@ -3,16 +3,29 @@
 ``Database.transaction()`` is the one way handlers and jobs touch the database: it yields an
 ``AsyncSession`` inside a transaction that commits when the block ends and rolls back on error.
 Keep Slack API calls outside the block, so a slow network never holds a connection.
+
+``Database.retry()`` runs a whole transaction again when PostgreSQL aborted it as a deadlock
+victim or a serialisation failure (or SQLite stayed locked): such a transaction wrote nothing, so
+running it again is safe. The database also remembers why its last write failed (read-only file,
+disk or file-size limit, read-only server), so the health check can say so without writing.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+import os
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,6 +33,83 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import StaticPool
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEADLOCK = "40P01"
+SERIALIZATION_FAILURE = "40001"
+# PostgreSQL codes that mean "this server cannot take writes now": read-only transaction or
+# standby, insufficient resources (disk full, out of memory or connections), I/O error.
+_PG_CANNOT_WRITE = ("25006", "53", "58030")
+_SQLITE_CANNOT_WRITE = (
+    "readonly database",
+    "read-only",
+    "disk is full",
+    "disk i/o error",
+    "unable to open database",
+)
+ATTEMPTS = 4
+HEALTH_CHECK_EVERY = 15.0
+"""Seconds a write check is trusted, so a probe hit per second costs one check per 15 s."""
+
+
+def sqlstate(error: BaseException) -> str | None:
+    orig = getattr(error, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return str(code) if code else None
+
+
+def is_transient(error: BaseException) -> bool:
+    """A failure that rolled the whole transaction back and may pass if it runs again."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if sqlstate(error) in (DEADLOCK, SERIALIZATION_FAILURE):
+        return True
+    return "database is locked" in str(error.orig).lower()
+
+
+def cannot_write(error: BaseException) -> bool:
+    """A failure that says the database refuses writes, not that this one write was wrong."""
+    if not isinstance(error, DBAPIError):
+        return False
+    code = sqlstate(error)
+    if code is not None:
+        return code.startswith(_PG_CANNOT_WRITE)
+    message = str(error.orig).lower()
+    return any(part in message for part in _SQLITE_CANNOT_WRITE)
+
+
+@dataclass
+class WriteHealth:
+    """What the process knows about whether its database takes writes."""
+
+    failure: str | None = None
+    """Why the last write failed, until a write commits again."""
+    checked_at: float = float("-inf")
+    check_failure: str | None = None
+    deadlocks: int = 0
+    retries: int = 0
+
+
+def secure_sqlite_file(url: str) -> None:
+    """Create the SQLite file readable by its owner only (0600) before SQLite opens it.
+
+    SQLite creates a missing file with the process umask (usually 0644: readable by every
+    local user). The WAL and shared-memory files SQLite adds take the main file's mode.
+    """
+    database = make_url(url).database
+    if database in (None, "", ":memory:") or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists():
+        return
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError:
+        return  # a missing folder or no permission: SQLite reports it when it connects
+    os.close(fd)
 
 
 def is_sqlite(url: str) -> bool:
@@ -31,6 +121,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
     database = make_url(url).database
     in_memory = database in (None, "", ":memory:")
+    if not in_memory:
+        secure_sqlite_file(url)
     # One connection per process: SQLite serialises writers anyway, and several aiosqlite
     # connections writing at once trade throughput for "database is locked" errors.
     engine = create_async_engine(
@@ -70,11 +162,83 @@ class Database:
         self.url = url
         self.engine = create_engine(url, echo=echo)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.health = WriteHealth()
+        self._watch_writes()
+
+    def _watch_writes(self) -> None:
+        health = self.health
+
+        @event.listens_for(self.engine.sync_engine, "after_cursor_execute")
+        def _wrote(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+                conn.info["wrote"] = True
+
+        @event.listens_for(self.engine.sync_engine, "commit")
+        def _committing(conn: Any) -> None:
+            # A failed commit fires handle_error after this and sets the failure again.
+            if conn.info.pop("wrote", False):
+                health.failure = None
+
+        @event.listens_for(self.engine.sync_engine, "rollback")
+        def _rolled_back(conn: Any) -> None:
+            conn.info.pop("wrote", None)
+
+        @event.listens_for(self.engine.sync_engine, "handle_error")
+        def _failed(context: Any) -> None:
+            error = context.sqlalchemy_exception
+            if error is not None and cannot_write(error):
+                health.failure = str(getattr(error, "orig", error))[:200]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         async with self.sessionmaker() as session, session.begin():
             yield session
+
+    async def retry(self, run: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS) -> T:
+        """Run a transaction, again (a few times, after a short random pause) when it was
+        rolled back as a deadlock victim or serialisation failure; the last error is raised."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return await run()
+            except DBAPIError as error:
+                if not is_transient(error) or attempt == attempts:
+                    raise
+                if sqlstate(error) == DEADLOCK:
+                    self.health.deadlocks += 1
+                self.health.retries += 1
+                logger.warning(
+                    "db.transaction_retried",
+                    extra={"attempt": attempt, "sqlstate": sqlstate(error) or "locked"},
+                )
+                await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def write_problem(self, *, now: float | None = None) -> str | None:
+        """Why the database cannot take a write now, or None when it can.
+
+        No write per call: a failed real write is remembered until a write commits again, and a
+        write check (a no-op UPDATE, rolled back) runs at most every ``HEALTH_CHECK_EVERY``
+        seconds. While a failure is remembered, the check commits its no-op write, so a
+        database that recovers while idle is seen to recover.
+        """
+        now = time.monotonic() if now is None else now
+        if now - self.health.checked_at >= HEALTH_CHECK_EVERY:
+            self.health.checked_at = now
+            self.health.check_failure = await self._check_write(
+                commit=self.health.failure is not None
+            )
+        return self.health.failure or self.health.check_failure
+
+    async def _check_write(self, *, commit: bool) -> str | None:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                await (conn.commit() if commit else conn.rollback())
+        except DBAPIError as error:
+            return str(error.orig)[:200]
+        except OSError as error:
+            return str(error)[:200]
+        return None
 
     async def ping(self) -> bool:
         try:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import Installation, OAuthState, Workspace
+from storage.secrets import TokenSealer, TokenUnreadable
 from storage.workspaces import find_workspace, get_or_add_workspace
 
 logger = logging.getLogger(__name__)
@@ -30,20 +31,57 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-async def get_bot_token(session: AsyncSession, *, workspace_id: int) -> str | None:
-    """The bot token a workspace installed the app with, or None when it has none."""
-    token = await session.scalar(
+NO_SEALING = TokenSealer(None)
+
+
+def _open(sealer: TokenSealer, stored: str, workspace_id: int) -> str | None:
+    try:
+        return sealer.open(stored)
+    except TokenUnreadable as error:
+        logger.warning(
+            "oauth.token_unreadable", extra={"workspace": workspace_id, "reason": str(error)}
+        )
+        return None
+
+
+async def get_bot_token(
+    session: AsyncSession, *, workspace_id: int, sealer: TokenSealer = NO_SEALING
+) -> str | None:
+    """The bot token a workspace installed the app with, or None when it has none (or it is
+    sealed with a key this process does not have)."""
+    stored = await session.scalar(
         select(Installation.bot_token).where(Installation.workspace_id == workspace_id)
     )
-    return token or None
+    return _open(sealer, stored, workspace_id) if stored else None
+
+
+async def seal_plain_tokens(session: AsyncSession, *, sealer: TokenSealer) -> int:
+    """Seal the tokens stored before a key was set; how many. Nothing without a key."""
+    if not sealer.seals:
+        return 0
+    rows = await session.scalars(
+        select(Installation).where(Installation.bot_token.not_like("fernet:%"))
+    )
+    sealed = 0
+    for row in rows:
+        row.bot_token = sealer.seal(row.bot_token)
+        sealed += 1
+    await session.flush()
+    return sealed
 
 
 class DatabaseInstallationStore(AsyncInstallationStore):
     """Bot installations only: kaizen-bot acts as its bot user, never as a person."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime] = _utc_now,
+        sealer: TokenSealer = NO_SEALING,
+    ) -> None:
         self._db = db
         self._clock = clock
+        self._sealer = sealer
 
     @property
     def logger(self) -> logging.Logger:
@@ -69,7 +107,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
                 row = Installation(workspace_id=workspace_id)
                 session.add(row)
             row.app_id = bot.app_id or ""
-            row.bot_token = bot.bot_token
+            row.bot_token = self._sealer.seal(bot.bot_token)
             row.bot_id = bot.bot_id
             row.bot_user_id = bot.bot_user_id
             row.bot_scopes = ",".join(bot.bot_scopes or [])
@@ -95,11 +133,14 @@ class DatabaseInstallationStore(AsyncInstallationStore):
             )
         if row is None:
             return None
+        token = _open(self._sealer, row.bot_token, row.workspace_id)
+        if token is None:
+            return None
         return Bot(
             app_id=row.app_id or None,
             enterprise_id=enterprise_id,
             team_id=team_id,
-            bot_token=row.bot_token,
+            bot_token=token,
             bot_id=row.bot_id,
             bot_user_id=row.bot_user_id,
             bot_scopes=row.bot_scopes,

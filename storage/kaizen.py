@@ -43,7 +43,7 @@ from storage.models import Step, Subscription, Workspace
 from storage.models import Theme as ThemeRow
 from storage.models import ThemeEvent as EventRow
 from storage.models import Vote as VoteRow
-from storage.sql import insert_ignoring_conflict, rows_changed
+from storage.sql import advisory_lock, insert_ignoring_conflict, rows_changed
 from storage.workspaces import Scope
 
 _OPEN = [s.value for s in OPEN_STATUSES]
@@ -331,6 +331,9 @@ async def list_theme_changes(
 # -- votes ------------------------------------------------------------------------------------
 
 
+VOTE_LOCKS = 0x766F  # "vo": the namespace of the per-person vote-limit locks
+
+
 async def count_open_votes(session: AsyncSession, *, scope: Scope, user_id: str) -> int:
     """The votes a person has on the channel's open themes (what a dot-vote limit counts)."""
     count = await session.scalar(
@@ -359,6 +362,11 @@ async def add_vote(
     """One vote per person and theme; over the channel's limit the vote is not kept."""
     if not theme.is_open:
         return VoteOutcome.CLOSED
+    if limit is not None:
+        # Counted after the insert: without the lock, two votes at once could each see only
+        # themselves and both stay over the limit.
+        key = f"{scope.workspace_id}:{scope.channel_id}:{user_id}"
+        await advisory_lock(session, space=VOTE_LOCKS, key=key)
     new_id = await insert_ignoring_conflict(
         session,
         VoteRow.__table__,  # type: ignore[arg-type]

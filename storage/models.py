@@ -55,6 +55,8 @@ class Workspace(Base):
     reporter_secret: Mapped[str] = mapped_column(String(64), default="")
     """Random per workspace: keys the reporter hashes, so no token rotation orphans a log."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """Set when Slack says the app left the workspace; cleared when it is back."""
 
 
 class Installation(Base):
@@ -66,7 +68,8 @@ class Installation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = _workspace_fk()
     app_id: Mapped[str] = mapped_column(String(SLACK_ID), default="")
-    bot_token: Mapped[str] = mapped_column(String(255))
+    bot_token: Mapped[str] = mapped_column(Text)
+    """Sealed with ``KAIZEN_SECRET_KEY`` when one is set (see storage.secrets)."""
     bot_id: Mapped[str] = mapped_column(String(SLACK_ID), default="")
     bot_user_id: Mapped[str] = mapped_column(String(SLACK_ID), default="")
     bot_scopes: Mapped[str] = mapped_column(Text, default="")

@@ -32,10 +32,11 @@ from storage.models import Retro as RetroRow
 from storage.models import RetroNote as NoteRow
 from storage.models import RetroVote as VoteRow
 from storage.models import Theme as ThemeRow
-from storage.sql import insert_ignoring_conflict
-from storage.workspaces import Scope, lock_workspace
+from storage.sql import advisory_lock, insert_ignoring_conflict
+from storage.workspaces import Scope
 
 _OPEN = [phase.value for phase in OPEN_PHASES]
+RETRO_LOCKS = 0x7274  # "rt": the namespace of the retro advisory locks
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +138,10 @@ async def add_retro(
 ) -> Retro | None:
     """Start a retro; None when the channel has one collecting or voting already.
 
-    The workspace lock makes two starts at once settle on one retro. A retro still showing its
+    The channel's retro lock makes two starts at once settle on one retro. A retro still showing its
     summary is closed: the new one takes over the channel.
     """
-    await lock_workspace(session, workspace_id=scope.workspace_id)
+    await advisory_lock(session, space=RETRO_LOCKS, key=f"{scope.workspace_id}:{scope.channel_id}")
     if await get_open_retro(session, scope=scope) is not None:
         return None
     await session.execute(
@@ -436,8 +437,10 @@ async def add_note_vote(
     """One vote per person and note, at most ``votes_per_person`` in the retro."""
     if retro.phase is not RetroPhase.VOTE:
         return VoteResult.NOT_VOTING
-    # Two reactions of one person at once must not both fit under the limit.
-    await lock_workspace(session, workspace_id=scope.workspace_id)
+    # Two reactions of one person at once must not both fit under the limit. An advisory lock,
+    # not a row lock: the delivery claimed before this takes a key-share lock on the workspace.
+    key = f"{scope.workspace_id}:{retro.id}:{user_id}"
+    await advisory_lock(session, space=RETRO_LOCKS, key=key)
     new_id = await insert_ignoring_conflict(
         session,
         VoteRow.__table__,  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.vsm import MapState, StepDraft, check_room, clean_step_name, place_after
 from bot.domain.vsm import Step as StepData
 from storage.models import Step
-from storage.workspaces import Scope, lock_workspace
+from storage.workspaces import Scope, lock_map
 
 
 def to_domain(row: Step) -> StepData:
@@ -113,7 +113,7 @@ async def add_step(
 
     Raises ``KaizenError`` with ``field`` "name" (taken, map full) or "after" (no such step).
     """
-    await lock_workspace(session, workspace_id=scope.workspace_id)
+    await lock_map(session, scope=scope, state=state.value)
     rows = await _map_rows(session, scope, state.value)
     check_room(len(rows))
     _check_name_free(rows, draft.name)
@@ -185,6 +185,7 @@ async def move_step(
     now: datetime,
 ) -> StepData | None:
     """Put a step right after ``after_id`` (None: first); None when the id is not on the map."""
+    await lock_map(session, scope=scope, state=state.value)
     rows = await _map_rows(session, scope, state.value)
     moving = next((r for r in rows if r.id == step_id), None)
     if moving is None:
@@ -198,6 +199,7 @@ async def remove_step(
     session: AsyncSession, *, scope: Scope, state: MapState, step_id: int, now: datetime
 ) -> StepData | None:
     """Delete a step and close the gap; logs that named it keep their text but lose the step."""
+    await lock_map(session, scope=scope, state=state.value)
     rows = await _map_rows(session, scope, state.value)
     gone = next((r for r in rows if r.id == step_id), None)
     if gone is None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.hypotheses import LoggedTotals
@@ -156,6 +156,25 @@ async def set_category(
     row.category = category
     await session.flush()
     return await get_observation(session, workspace_id=workspace_id, observation_id=observation_id)
+
+
+async def forget_anonymous_reporters(session: AsyncSession, *, before: datetime) -> int:
+    """Unlink anonymous logs made before ``before`` from their reporters; how many.
+
+    The reporter key is a keyed hash whose key sits in the same database, so anyone with a
+    copy could recompute it for every member; once cleared, the log is nobody's. A reaction
+    log's key embeds the reporter key too, so it goes as well.
+    """
+    result = await session.execute(
+        update(Observation)
+        .where(
+            Observation.anonymous.is_(True),
+            Observation.created_at < before,
+            Observation.reporter_key != "",
+        )
+        .values(reporter_key="", reaction_key=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def list_reporter_observations(

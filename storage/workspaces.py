@@ -6,11 +6,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Workspace
-from storage.sql import insert_ignoring_conflict
+from storage.models import Installation, Workspace
+from storage.sql import advisory_lock, insert_ignoring_conflict
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +45,17 @@ async def resolve_workspace(
         },
     )
     row = await session.execute(
-        select(Workspace.id, Workspace.reporter_secret).where(
+        select(Workspace.id, Workspace.reporter_secret, Workspace.uninstalled_at).where(
             Workspace.team_id == team_id, Workspace.enterprise_id == enterprise
         )
     )
-    workspace_id, secret = row.one()
+    workspace_id, secret, uninstalled_at = row.one()
+    if uninstalled_at is not None:
+        # A verified request (or an install) from a workspace that had removed the app: it is
+        # back, and its scheduled work resumes.
+        await session.execute(
+            update(Workspace).where(Workspace.id == workspace_id).values(uninstalled_at=None)
+        )
     return WorkspaceRef(id=workspace_id, reporter_secret=secret)
 
 
@@ -60,15 +66,20 @@ async def get_or_add_workspace(
     return found.id
 
 
-async def lock_workspace(session: AsyncSession, *, workspace_id: int) -> None:
-    """Serialise a workspace's writers for the rest of the transaction.
+MAP_LOCKS = 0x766D  # "vm": the namespace of the per-map advisory locks
+
+
+async def lock_map(session: AsyncSession, *, scope: Scope, state: str) -> None:
+    """Serialise the writers of one channel's map for the rest of the transaction.
 
     For rules no constraint can hold, such as "at most 30 steps a map": two transactions could
-    each count 29 and both add. PostgreSQL takes a row lock; SQLite has one writer already.
+    each count 29 and both add. The lock is on this map only, and not a row lock on the
+    workspace: every insert into a table that refers to the workspace takes a key-share lock
+    on its row, so two writers that each claimed a delivery and then asked for the row itself
+    waited for each other, a deadlock.
     """
-    await session.execute(
-        select(Workspace.id).where(Workspace.id == workspace_id).with_for_update()
-    )
+    key = f"{scope.workspace_id}:{scope.channel_id}:{state}"
+    await advisory_lock(session, space=MAP_LOCKS, key=key)
 
 
 async def find_workspace(
@@ -80,6 +91,28 @@ async def find_workspace(
         )
     )
     return row.scalar_one_or_none()
+
+
+async def uninstall_workspace(
+    session: AsyncSession, *, team_id: str, enterprise_id: str | None, now: datetime
+) -> int | None:
+    """Slack says the app left a workspace: forget its bot token and mark it, so nothing
+    scheduled posts there until it installs again. Its data stays. None if it is unknown."""
+    workspace_id = await find_workspace(session, team_id=team_id, enterprise_id=enterprise_id)
+    if workspace_id is None:
+        return None
+    await session.execute(delete(Installation).where(Installation.workspace_id == workspace_id))
+    await session.execute(
+        update(Workspace).where(Workspace.id == workspace_id).values(uninstalled_at=now)
+    )
+    return workspace_id
+
+
+async def is_uninstalled(session: AsyncSession, *, workspace_id: int) -> bool:
+    found = await session.scalar(
+        select(Workspace.uninstalled_at).where(Workspace.id == workspace_id)
+    )
+    return found is not None
 
 
 async def get_workspace_origin(

@@ -1,6 +1,9 @@
 """A logged waste or wait, as listings, exports and digests see it.
 
-``reporter_id`` is None for an anonymous log: no surface can show who wrote it.
+``reporter_id`` is None for an anonymous log: no surface can show who wrote it. Its reporter
+key (which lets its author undo it or find it among their logs) is kept for
+``ANONYMOUS_UNDO_WINDOW`` only; after that the log is nobody's, and nothing in the database
+ties it to a person, even for someone holding a copy of the database and its secrets.
 """
 
 from __future__ import annotations
@@ -8,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+
+ANONYMOUS_UNDO_WINDOW = timedelta(hours=1)
 
 
 def reporter_key(workspace_secret: str, user_id: str) -> str:

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from bot.domain.errors import InvalidInput, NotAllowed
-from bot.domain.text import clean_line
+from bot.domain.text import clean_line, is_blank, without_controls
 
 T = TypeVar("T")
 
@@ -110,7 +110,9 @@ def clean_title(text: str) -> str:
 
 def clean_problem(text: str) -> str:
     """Optional free text (it may be empty) of up to 3000 characters."""
-    problem = text.strip()
+    problem = without_controls(text).strip()
+    if is_blank(problem):
+        return ""
     if len(problem) > MAX_PROBLEM:
         raise InvalidInput(
             f"Keep the problem to {MAX_PROBLEM} characters; this one has {len(problem)}.",

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
+from bot.domain.text import is_blank, without_controls
 
 K = TypeVar("K", bound=Hashable)
 
@@ -160,8 +161,8 @@ def parse_percent(text: str) -> int:
 
 def clean_step_name(text: str, existing: Mapping[str, int] | None = None) -> str:
     """Strip and check a step name; ``existing`` maps casefolded names to step ids."""
-    name = " ".join(text.split())
-    if not name:
+    name = " ".join(without_controls(text).split())
+    if is_blank(name):
         raise InvalidInput("Give the step a name.")
     if len(name) > MAX_STEP_NAME:
         raise InvalidInput(f"Step names are at most {MAX_STEP_NAME} characters.")

@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from bot.domain.durations import split_leading_duration
 from bot.domain.errors import InvalidInput
+from bot.domain.text import is_blank, without_controls
 from bot.domain.vsm import MAX_STEP_NAME
 
 MAX_DESCRIPTION = 3000
@@ -246,8 +247,8 @@ def _normalise_lines(text: str) -> str:
 
 def clean_description(text: str) -> str:
     """Strip ``text`` and check it is a description worth storing."""
-    description = text.strip()
-    if not description:
+    description = without_controls(text).strip()
+    if is_blank(description):
         raise InvalidInput(
             f"Say what happened, for example `{WASTE_EXAMPLE}`.", field="description"
         )
@@ -278,6 +279,9 @@ class _Leading:
     rest: str
 
 
+_SEPARATING_DASH = re.compile(r"^[-–—]+(?![0-9.])")
+
+
 def _leading_category(line: str) -> _Leading | None:
     """The category named by the first words of ``line``; the longest name wins."""
     words = list(re.finditer(r"\S+", line))
@@ -286,7 +290,9 @@ def _leading_category(line: str) -> _Leading | None:
         category = parse_category(line[:end])
         if category is not None:
             name = _normalise(line[:end])
-            rest = line[end:].lstrip().lstrip(_PUNCTUATION + "-–—").strip()
+            rest = line[end:].lstrip().lstrip(_PUNCTUATION)
+            # "waiting - 2h" loses the dash; "waiting -5h" keeps its minus, to be refused.
+            rest = _SEPARATING_DASH.sub("", rest).strip()
             return _Leading(category, line[:end], name in _CANONICAL, rest)
     return None
 

@@ -29,6 +29,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from bot.deps import Deps
 from bot.reply_budget import SlackSlow, remaining
 from storage.installations import get_bot_token
+from storage.workspaces import is_uninstalled
 
 NOT_REPEATABLE = frozenset(
     {"chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal"}
@@ -169,11 +170,16 @@ class ReplyBudgetClient(AsyncWebClient):
 async def client_for_workspace(deps: Deps, workspace_id: int) -> AsyncWebClient | None:
     """A client with the workspace's bot token: the OAuth install's, else SLACK_BOT_TOKEN.
 
-    None when the workspace has no token (it uninstalled the app): nothing may be posted there.
+    None when the workspace uninstalled the app or revoked its token (with either kind of
+    token): nothing may be posted there, so scheduled work skips it.
     """
+    async with deps.db.transaction() as session:
+        if await is_uninstalled(session, workspace_id=workspace_id):
+            return None
+        token = None
+        if deps.settings.oauth_enabled:
+            token = await get_bot_token(session, workspace_id=workspace_id, sealer=deps.tokens)
     if deps.settings.oauth_enabled:
-        async with deps.db.transaction() as session:
-            token = await get_bot_token(session, workspace_id=workspace_id)
         return build_client(deps, token=token) if token else None
     if deps.settings.slack_bot_token is None:
         return None

@@ -52,7 +52,8 @@ async def tell(
     """Show ``message`` to one user where they are; DM it when the bot is not in the channel.
 
     A response URL (from a command or shortcut) works in channels the bot was never invited to;
-    otherwise an ephemeral message, and where that is refused a DM with the /invite hint.
+    otherwise an ephemeral message, and where that is refused a DM with the /invite hint (or,
+    when Slack fails at the ephemeral, the DM alone).
     """
     payload = {k: v for k, v in message.items() if k in ("text", "blocks")}
     if response_url:
@@ -67,11 +68,16 @@ async def tell(
         try:
             await client.chat_postEphemeral(channel=channel, user=user, **payload)
             return
-        except SlackApiError as exc:
-            if exc.response.get("error") not in NOT_A_MEMBER:
-                raise
-            logger.info("tell.not_in_channel", extra={"user": user, "channel": channel})
-            payload = with_invite_hint(payload, channel)
+        except FOLLOW_UP_FAILURES as exc:
+            if failure_reason(exc) in NOT_A_MEMBER:
+                logger.info("tell.not_in_channel", extra={"user": user, "channel": channel})
+                payload = with_invite_hint(payload, channel)
+            else:
+                # Slack failing at ephemerals must not cost the message: a DM still reaches them.
+                logger.warning(
+                    "tell.ephemeral_failed",
+                    extra={"user": user, "channel": channel, "error": failure_reason(exc)},
+                )
     await client.chat_postMessage(channel=user, **payload)
 
 
@@ -88,3 +94,20 @@ async def user_tz_offset(client: AsyncWebClient, user: str) -> int:
     except (SlackApiError, TimeoutError):
         return 0
     return int((found.get("user") or {}).get("tz_offset") or 0)
+
+
+async def bot_in_channel(client: AsyncWebClient, channel: str) -> bool | None:
+    """Whether the bot is in ``channel`` (a DM counts); None when Slack does not say in time.
+
+    Asked before a reply, within its budget: a slow Slack costs the hint, never the reply.
+    """
+    if channel.startswith("D"):
+        return True
+    try:
+        async with asyncio.timeout(BEFORE_ACK_BUDGET):
+            found = await client.conversations_info(channel=channel)
+    except SlackApiError as exc:
+        return False if exc.response.get("error") in NOT_A_MEMBER else None
+    except TimeoutError:
+        return None
+    return bool((found.get("channel") or {}).get("is_member"))

@@ -29,7 +29,7 @@ from bot.domain.themes import ThemeAction
 from bot.domain.vsm import Step
 from bot.usecases.notify import tell
 from bot.usecases.theme_posts import NotPosted, publish_theme, republish_theme
-from bot.usecases.work import Origin, Work, workspace_transaction
+from bot.usecases.work import Origin, Work, retried, workspace_transaction
 from bot.views.common import Message, with_invite_hint
 from bot.views.kaizen import (
     build_backlog,
@@ -98,6 +98,7 @@ async def theme_detail(
     )
 
 
+@retried
 async def move_theme(
     client: AsyncWebClient,
     deps: Deps,
@@ -158,6 +159,7 @@ async def _hypothesis(
     )
 
 
+@retried
 async def propose_theme(
     deps: Deps, origin: Origin, proposal: ThemeProposal, *, author: str, delivery: str
 ) -> tuple[Theme, ChannelConfig] | None:

@@ -17,8 +17,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.hypotheses import Hypothesis, judge, measure, measurement_window
-from bot.domain.kaizen import Theme, as_observation
+from bot.domain.hypotheses import Hypothesis, judge, measure_totals, measurement_window
+from bot.domain.kaizen import Theme
 from bot.domain.schedule import zone
 from bot.usecases.claims import claim, finish
 from bot.usecases.clients import client_for_workspace
@@ -29,7 +29,7 @@ from storage import jobs as runs
 from storage.channels import get_channel_config
 from storage.kaizen import list_due_hypotheses, set_verdict
 from storage.vsm import list_steps
-from storage.waste import list_observations
+from storage.waste import get_logged_totals
 from storage.workspaces import Scope, get_workspace_origin
 
 logger = logging.getLogger(__name__)
@@ -53,18 +53,13 @@ async def measure_theme(deps: Deps, scope: Scope, theme: Theme, check_at: dateti
     hyp = theme.hypothesis
     assert hyp is not None
     start, end = measurement_window(check_at)
+    # The same totals, added up in SQL, as the baseline was measured with.
     async with deps.db.transaction() as session:
         steps = await list_steps(session, scope=scope)
-        logs = await list_observations(session, scope=scope, start=start, end=end)
-    measured = measure(
-        hyp.metric,
-        steps=steps,
-        observations=[o for o in map(as_observation, logs) if o is not None],
-        start=start,
-        end=end,
-        step_id=hyp.step_id,
-        category=hyp.category,
-    )
+        totals = await get_logged_totals(
+            session, scope=scope, start=start, end=end, step_id=hyp.step_id, category=hyp.category
+        )
+    measured = measure_totals(hyp.metric, steps=steps, totals=totals, step_id=hyp.step_id)
     return replace(hyp, measured=measured, verdict=judge(hyp, measured))
 
 

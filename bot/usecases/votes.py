@@ -13,7 +13,7 @@ from bot.domain.votes import is_same_emoji, vote_limit_message
 from bot.usecases.home import refresh_home
 from bot.usecases.notify import tell
 from bot.usecases.themes import refresh_theme_soon
-from bot.usecases.work import Reaction, Work, workspace_transaction
+from bot.usecases.work import Reaction, Work, retried, workspace_transaction
 from bot.views.common import build_error
 from storage import kaizen as store
 from storage.channels import get_channel_config
@@ -45,6 +45,7 @@ async def _theme_voted_on(work: Work, reaction: Reaction) -> Theme | None:
     return theme
 
 
+@retried
 async def cast_vote(client: AsyncWebClient, deps: Deps, reaction: Reaction) -> None:
     """A vote on a theme message: one per person, within the channel's limit."""
     origin, scope, user = reaction.origin, reaction.scope, reaction.user
@@ -77,6 +78,7 @@ async def cast_vote(client: AsyncWebClient, deps: Deps, reaction: Reaction) -> N
         await tell(client, user=user, channel=scope.channel_id, message=build_error(text))
 
 
+@retried
 async def remove_vote(client: AsyncWebClient, deps: Deps, reaction: Reaction) -> None:
     async with workspace_transaction(deps, reaction.origin) as work:
         if (theme := await _theme_voted_on(work, reaction)) is None:

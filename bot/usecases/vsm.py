@@ -21,7 +21,7 @@ from bot.usecases.notify import (
     failure_reason,
     tell,
 )
-from bot.usecases.work import Origin, Work, workspace_transaction
+from bot.usecases.work import Origin, Work, retried, workspace_transaction
 from bot.views.common import Message, build_error
 from bot.views.vsm import (
     START,
@@ -159,6 +159,7 @@ class StepChange:
     """The raw position choice: "" when the form had none, START, or a step id."""
 
 
+@retried
 async def save_step(
     deps: Deps, origin: Origin, change: StepChange, *, user: str, delivery: str
 ) -> tuple[Step, list[Step]] | None:
@@ -215,6 +216,7 @@ async def _update_step(work: Work, scope: Scope, change: StepChange, now: Any) -
     return found
 
 
+@retried
 async def remove_step(
     deps: Deps, origin: Origin, channel: str, state: MapState, step_id: int, *, user: str
 ) -> tuple[Step, list[Step]] | None:

@@ -14,12 +14,24 @@ from bot.domain.observations import LoggedWaste, NewWaste, Source
 from bot.domain.vsm import Step
 from bot.domain.wastes import QuickWait, WasteCategory
 from bot.usecases.notify import BEFORE_ACK_BUDGET, tell
-from bot.usecases.work import Origin, Reaction, workspace_transaction
+from bot.usecases.work import Origin, Reaction, Work, retried, workspace_transaction
 from bot.views.waste import build_reaction_prompt
 from storage import waste as store
 from storage.vsm import find_step, get_step
+from storage.workspaces import Scope
 
 logger = logging.getLogger(__name__)
+
+
+async def _add(work: Work, scope: Scope, new: NewWaste, user: str) -> LoggedWaste | None:
+    return await store.add_observation(
+        work.session,
+        scope=scope,
+        waste=new,
+        reporter_id=user,
+        reporter_key=work.reporter_key(user),
+        now=work.deps.now(),
+    )
 
 
 def quick_wait(quick: QuickWait, step: Step | None) -> NewWaste:
@@ -34,6 +46,7 @@ def quick_wait(quick: QuickWait, step: Step | None) -> NewWaste:
     )
 
 
+@retried
 async def log_waste(
     deps: Deps,
     origin: Origin,
@@ -56,14 +69,7 @@ async def log_waste(
             raise NotFound("That step is not on this channel's map.", field="step")
         if not await work.first_delivery(delivery):
             return None
-        waste = await store.add_observation(
-            work.session,
-            scope=scope,
-            waste=new,
-            reporter_id=user,
-            reporter_key=work.reporter_key(user),
-            now=deps.now(),
-        )
+        waste = await _add(work, scope, new, user)
     logger.info(
         "waste.logged",
         extra={
@@ -117,14 +123,7 @@ async def log_waste_reaction(client: AsyncWebClient, deps: Deps, reaction: React
     async with workspace_transaction(deps, origin) as work:
         if not await work.first_delivery(reaction.delivery):
             return
-        waste = await store.add_observation(
-            work.session,
-            scope=scope,
-            waste=new,
-            reporter_id=user,
-            reporter_key=work.reporter_key(user),
-            now=deps.now(),
-        )
+        waste = await _add(work, scope, new, user)
     if waste is None:
         return
     prompt = build_reaction_prompt(waste, permalink=permalink)
@@ -134,6 +133,7 @@ async def log_waste_reaction(client: AsyncWebClient, deps: Deps, reaction: React
     )
 
 
+@retried
 async def retract_waste_reaction(deps: Deps, reaction: Reaction) -> None:
     async with workspace_transaction(deps, reaction.origin) as work:
         await store.delete_reaction_observation(

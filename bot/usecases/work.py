@@ -1,15 +1,18 @@
 """The unit of work: one database transaction, scoped to the workspace a request or job is for.
 
 ``workspace_transaction`` opens the one transaction of a handler or a job run and resolves the
-workspace, so no query can run unscoped.
+workspace, so no query can run unscoped. A use case marked ``@retried`` runs again when
+PostgreSQL rolled its transaction back as a deadlock victim or a serialisation failure, so such
+a conflict between two requests never reaches the user.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +20,9 @@ from bot.deps import Deps
 from bot.domain.observations import reporter_key
 from storage.deliveries import claim_delivery
 from storage.workspaces import Scope, resolve_workspace
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +84,19 @@ async def workspace_transaction(deps: Deps, origin: Origin) -> AsyncIterator[Wor
             deps=deps,
             reporter_secret=workspace.reporter_secret,
         )
+
+
+def retried(use_case: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Run ``use_case`` again (a few times) when its transaction was rolled back as a deadlock
+    victim or a serialisation failure; the ``Deps`` among its arguments gives the database.
+
+    Only for a use case whose transaction comes before anything else it does (a Slack call, a
+    second transaction): the failed run wrote nothing and did nothing, so it starts afresh.
+    """
+
+    @functools.wraps(use_case)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        deps = next(a for a in (*args, *kwargs.values()) if isinstance(a, Deps))
+        return await deps.db.retry(lambda: use_case(*args, **kwargs))
+
+    return run

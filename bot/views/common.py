@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import (
     Option,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
 from bot.domain.vsm import Step
 from bot.domain.wastes import CATEGORIES, WasteCategory
@@ -57,6 +58,17 @@ def build_apology(error_id: str) -> str:
     )
 
 
+def build_not_saved_modal(message: str) -> dict[str, Any]:
+    """Pushed over a form whose write failed: the form stays open beneath, as it was typed."""
+    text = (
+        f"{message}\n\nClose this to go back to your form (what you typed is still there) "
+        "and submit it again."
+    )
+    return View(
+        type="modal", title="Not saved", close="Back to the form", blocks=[section(text)]
+    ).to_dict()
+
+
 def build_error(message: str) -> Message:
     """An ephemeral reply for input the user can fix."""
     return {"response_type": "ephemeral", "text": f":warning: {message}"}
@@ -92,6 +104,19 @@ def with_invite_hint(message: Message, channel_id: str) -> Message:
     return {
         "text": f"{message.get('text', '')} {hint['text']}".strip(),
         "blocks": [*message.get("blocks", []), *hint["blocks"]],
+    }
+
+
+def with_invite_note(message: Message, channel_id: str) -> Message:
+    """A confirmation of something stored, noting the bot is not in ``channel_id`` and how to
+    invite it (without "try again": nothing needs doing again)."""
+    note = (
+        f":wave: I'm not a member of <#{channel_id}>, so I can't post there (theme messages, "
+        "maps, digests). Type `/invite @kaizen-bot` in the channel to add me."
+    )
+    return {
+        "text": f"{message.get('text', '')} {note}".strip(),
+        "blocks": [*message.get("blocks", []), context_line(note)],
     }
 
 

@@ -216,7 +216,9 @@ def build_theme_message(theme: Theme, *, actions: Sequence[ActionItem], vote_emo
             blocks.append(context_line(f"… and {more} more: `/kaizen show {theme.ref}`"))
     if buttons := _theme_buttons(theme):
         blocks.append(buttons)
-    text = f"{theme.ref} {theme.title} — {votes_label(theme.votes)}, {STATUS_LABELS[theme.status]}"
+    # The fallback text is what notifications show: a title's <!channel> must not ping anyone.
+    title = escape(theme.title)
+    text = f"{theme.ref} {title} — {votes_label(theme.votes)}, {STATUS_LABELS[theme.status]}"
     return {"text": clip(text, 3000), "blocks": blocks}
 
 
@@ -284,14 +286,15 @@ def build_action_added(item: ActionItem) -> Message:
     on = f" on {format_theme_ref(item.theme_number)}" if item.theme_number else ""
     due = f", due {_date(item.due_date)}" if item.due_date else ""
     return build_ephemeral(
-        f":ballot_box_with_check: Action item added{on} for <@{item.owner_id}>{due}: {item.text}"
+        f":ballot_box_with_check: Action item added{on} for <@{item.owner_id}>{due}: "
+        f"{escape(item.text)}"
     )
 
 
 def build_action_done(item: ActionItem, *, changed: bool) -> Message:
     if not changed:
-        return build_ephemeral(f"That action item was done already: {item.text}")
-    return build_ephemeral(f":white_check_mark: Done: {item.text}")
+        return build_ephemeral(f"That action item was done already: {escape(item.text)}")
+    return build_ephemeral(f":white_check_mark: Done: {escape(item.text)}")
 
 
 # -- modals -----------------------------------------------------------------------------------

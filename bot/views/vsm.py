@@ -273,7 +273,7 @@ def build_step_saved(step: Step, steps: Sequence[Step], state: MapState, *, adde
         SectionBlock(text=MarkdownTextObject(text=text)).to_dict(),
         context_line(f"{_chain(steps, step.id)}\n`{show}` draws the map."),
     ]
-    return build_ephemeral(f"{verb} {step.name} on the {map_name(state)}.", blocks)
+    return build_ephemeral(f"{verb} {escape(step.name)} on the {map_name(state)}.", blocks)
 
 
 def build_step_moved(step: Step, steps: Sequence[Step], state: MapState) -> Message:
@@ -285,7 +285,7 @@ def build_step_moved(step: Step, steps: Sequence[Step], state: MapState) -> Mess
         SectionBlock(text=MarkdownTextObject(text=text)).to_dict(),
         context_line(_chain(steps, step.id)),
     ]
-    return build_ephemeral(f"Moved {step.name}.", blocks)
+    return build_ephemeral(f"Moved {escape(step.name)}.", blocks)
 
 
 def build_step_removed(step: Step, steps: Sequence[Step], state: MapState) -> Message:
@@ -293,7 +293,7 @@ def build_step_removed(step: Step, steps: Sequence[Step], state: MapState) -> Me
     blocks = [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
     if steps:
         blocks.append(context_line(_chain(steps)))
-    return build_ephemeral(f"Removed {step.name}.", blocks)
+    return build_ephemeral(f"Removed {escape(step.name)}.", blocks)
 
 
 def build_empty_map(state: MapState) -> Message:

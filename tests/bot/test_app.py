@@ -53,7 +53,7 @@ async def test_an_unknown_subcommand_answers_the_help(harness: Harness) -> None:
 
 async def test_healthz_is_ok_while_the_database_answers(harness: Harness) -> None:
     status, body = await harness.get("/healthz")
-    assert (status, "reachable" in body) == (200, True)
+    assert (status, "writable" in body) == (200, True)
 
 
 async def test_healthz_is_unavailable_without_the_database(harness: Harness) -> None:

@@ -228,6 +228,25 @@ async def test_users_info_answers_registered_users_only(
     assert raised.value.response["error"] == "user_not_found"
 
 
+async def test_conversations_info_hides_private_channels_the_bot_is_not_in(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    slack.add_channel("C1", "kaizen")
+    slack.add_channel("G1", "secret", is_private=True, is_member=False)
+    channel = (await client.conversations_info(channel="C1"))["channel"]
+    assert (channel["id"], channel["name"], channel["is_private"], channel["is_member"]) == (
+        "C1",
+        "kaizen",
+        False,
+        True,
+    )
+    with pytest.raises(SlackApiError) as raised:
+        await client.conversations_info(channel="G1")
+    assert raised.value.response["error"] == "channel_not_found"
+    # A channel the fake was never told about is a public one with the bot in it.
+    assert (await client.conversations_info(channel="C404"))["channel"]["is_member"] is True
+
+
 async def test_posting_where_the_bot_is_not_a_member_fails_like_slack(
     slack: FakeSlack, client: AsyncWebClient
 ) -> None:

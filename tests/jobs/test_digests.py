@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot import ids
 from bot.deps import Deps
+from bot.usecases.claims import RETRY_FAILED_AFTER
 from bot.usecases.digests import GRACE, run_due_digests
 from fake_slack import FakeSlack
 from storage import jobs as runs
@@ -135,13 +136,43 @@ async def test_a_channel_the_bot_left_is_recorded_and_posted_when_it_is_back(
     assert len(digests_posted(harness)) == 1
 
 
-async def test_a_rate_limited_post_is_retried_by_the_client(harness: Harness) -> None:
+async def test_a_rate_limited_post_is_retried_and_a_server_error_waits_for_a_later_tick(
+    harness: Harness,
+) -> None:
     await seed_week(harness)
+    # A 429 means nothing was posted, so the client waits and sends it again. (A 5xx is not
+    # retried for a post, which may have arrived: the run fails and a later tick posts it.)
     harness.fake.rate_limit_next("chat.postMessage", retry_after=0)
+    harness.clock.set(MONDAY_9_UTC)
+    assert len((await run_due_digests(harness.deps, harness.clock())).posted) == 1
+
+    # A 500 may come after Slack posted: the client does not repeat it, the claim is released.
+    await save_schedule(harness.deps, channel="C2")
+    harness.fake.server_error_next("chat.postMessage")
+    failed = await run_due_digests(harness.deps, harness.clock())
+    assert len(failed.failed) == 1 and digests_posted(harness, "C2") == []
+    harness.clock.advance(minutes=15)
+    assert len((await run_due_digests(harness.deps, harness.clock())).posted) == 1
+    assert len(digests_posted(harness)) == 1 and len(digests_posted(harness, "C2")) == 1
+
+
+async def test_a_post_that_failed_is_released_and_the_next_run_posts_it_once(
+    harness: Harness,
+) -> None:
+    # A 5xx may hide a message that did arrive, so the client does not send it again at once.
+    await seed_week(harness)
     harness.fake.server_error_next("chat.postMessage")
     harness.clock.set(MONDAY_9_UTC)
-    result = await run_due_digests(harness.deps, harness.clock())
-    assert len(result.posted) == 1 and len(digests_posted(harness)) == 1
+    first = await run_due_digests(harness.deps, harness.clock())
+    assert first.failed and not first.posted and digests_posted(harness) == []
+    harness.clock.set(MONDAY_9_UTC + timedelta(minutes=1))
+    too_soon = await run_due_digests(harness.deps, harness.clock())
+    assert not too_soon.posted and digests_posted(harness) == []
+    harness.clock.set(MONDAY_9_UTC + RETRY_FAILED_AFTER + timedelta(minutes=1))
+    second = await run_due_digests(harness.deps, harness.clock())
+    assert len(second.posted) == 1 and len(digests_posted(harness)) == 1
+    third = await run_due_digests(harness.deps, harness.clock())
+    assert not third.posted and len(digests_posted(harness)) == 1
 
 
 async def test_a_channel_without_data_gets_a_short_digest_saying_how_to_start(

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.export import build_export_csv
@@ -199,3 +200,49 @@ async def test_the_export_has_every_kind_and_hides_anonymous_reporters(any_db: D
     ]
     assert ",U7," in lines[1] and ",U7," not in lines[2]
     assert other.themes == [] and other.observations == []
+
+
+async def test_two_votes_at_once_by_one_person_keep_to_the_limit(any_db: Database) -> None:
+    if any_db.url.startswith("sqlite"):
+        pytest.skip("SQLite has one connection: its writers never overlap")
+    ws = await workspace(any_db)
+    scope = Scope(ws, "C1")
+    for title in ("a", "b"):
+        await add(any_db, scope, title)
+    async with any_db.transaction() as s:
+        first_theme = await store.get_theme(s, scope=scope, number=1)
+        second_theme = await store.get_theme(s, scope=scope, number=2)
+    assert first_theme is not None and second_theme is not None
+
+    async def vote(session: object, theme: object) -> VoteOutcome:
+        return await store.add_vote(
+            session,  # type: ignore[arg-type]
+            scope=scope,
+            theme=theme,  # type: ignore[arg-type]
+            user_id="U1",
+            limit=1,
+            now=NOW,
+        )
+
+    async def second_vote() -> VoteOutcome:
+        async with any_db.transaction() as s:
+            return await vote(s, second_theme)
+
+    async with any_db.transaction() as first:
+        assert await vote(first, first_theme) is VoteOutcome.COUNTED
+        pending = asyncio.create_task(second_vote())
+        # The second vote must wait for the first to commit (or, unguarded, it finishes alone).
+        deadline = asyncio.get_running_loop().time() + 10
+        while not pending.done() and asyncio.get_running_loop().time() < deadline:
+            async with any_db.engine.connect() as probe:
+                waiting = await probe.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    )
+                )
+            if waiting:
+                break
+            await asyncio.sleep(0.01)
+    assert await pending is VoteOutcome.OVER_LIMIT
+    async with any_db.transaction() as s:
+        assert await store.count_open_votes(s, scope=scope, user_id="U1") == 1

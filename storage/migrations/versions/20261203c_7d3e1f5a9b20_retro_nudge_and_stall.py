@@ -5,7 +5,7 @@ the bot could not post (it was removed from the channel) is kept back and the fa
 once, so the retro records when that happened too.
 
 Revision ID: 7d3e1f5a9b20
-Revises: a0ca274f26d6
+Revises: 5c1e7d2b9f40
 Create Date: 2026-12-03 10:45:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import storage.types
 
 revision: str = "7d3e1f5a9b20"
-down_revision: str | None = "a0ca274f26d6"
+down_revision: str | None = "5c1e7d2b9f40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

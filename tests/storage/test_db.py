@@ -1,0 +1,156 @@
+"""The database handle: retried conflicts, serialised migrations, a private SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from storage.db import Database
+from storage.migrate import upgrade
+from tests.support import databases
+
+
+async def test_two_processes_migrating_an_empty_postgres_at_once_both_start(
+    postgres_url: str | None,
+) -> None:
+    if postgres_url is None:
+        pytest.skip("no PostgreSQL server reachable (CI requires one when present)")
+    url = await databases.create_postgres_database()
+    first, second = Database(url), Database(url)
+    try:
+        await asyncio.wait_for(asyncio.gather(upgrade(first), upgrade(second)), 30)
+        async with first.transaction() as s:
+            versions = (await s.execute(text("SELECT count(*) FROM alembic_version"))).scalar()
+        assert versions == 1
+    finally:
+        await first.dispose()
+        await second.dispose()
+        await databases.drop_postgres_database(url)
+
+
+async def test_a_deadlocked_transaction_is_run_again_and_both_writers_land(
+    postgres_url: str | None,
+) -> None:
+    if postgres_url is None:
+        pytest.skip("no PostgreSQL server reachable (CI requires one when present)")
+    db = Database(postgres_url)
+    async with db.engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE IF NOT EXISTS deadlock_probe (id int PRIMARY KEY)"))
+        await conn.execute(text("TRUNCATE deadlock_probe"))
+        await conn.execute(text("INSERT INTO deadlock_probe VALUES (1), (2)"))
+    both_hold_one = asyncio.Barrier(2)
+    runs = {"a": 0, "b": 0}
+
+    def writer(name: str, first: int, second: int) -> object:
+        async def run() -> None:
+            runs[name] += 1
+            async with db.transaction() as s:
+                await s.execute(text(f"UPDATE deadlock_probe SET id = id WHERE id = {first}"))
+                if runs[name] == 1:
+                    await both_hold_one.wait()
+                await s.execute(text(f"UPDATE deadlock_probe SET id = id WHERE id = {second}"))
+
+        return db.retry(run)
+
+    try:
+        await asyncio.wait_for(asyncio.gather(writer("a", 1, 2), writer("b", 2, 1)), 30)  # type: ignore[arg-type]
+        assert db.health.deadlocks == 1
+        assert sorted(runs.values()) == [1, 2]
+    finally:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DROP TABLE deadlock_probe"))
+        await db.dispose()
+
+
+async def test_a_write_that_is_simply_wrong_is_not_retried(any_db: Database) -> None:
+    calls = 0
+
+    async def run() -> None:
+        nonlocal calls
+        calls += 1
+        async with any_db.transaction() as s:
+            await s.execute(text("INSERT INTO no_such_table VALUES (1)"))
+
+    with pytest.raises(DBAPIError):
+        await any_db.retry(run)
+    assert calls == 1
+
+
+async def test_a_new_sqlite_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "kaizen.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_a_database_opened_read_only_reports_that_it_cannot_write(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    url = databases.copy_sqlite(sqlite_template, tmp_path)
+    path = url.removeprefix("sqlite+aiosqlite:///")
+    writable, read_only = (
+        Database(url),
+        Database(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true"),
+    )
+    try:
+        assert await writable.write_problem() is None
+        problem = await read_only.write_problem()
+        assert problem is not None and "readonly" in problem
+    finally:
+        await writable.dispose()
+        await read_only.dispose()
+
+
+FILE_SIZE_LIMIT = """
+import asyncio, resource, sys
+from sqlalchemy import text
+from storage.db import Database
+
+async def main(url: str, path: str) -> None:
+    db = Database(url)
+    import os
+    resource.setrlimit(resource.RLIMIT_FSIZE, (os.path.getsize(path) + 65536,) * 2)
+    try:
+        for n in range(1000):
+            async with db.transaction() as s:
+                await s.execute(
+                    text("INSERT INTO oauth_states (state, expires_at) VALUES (:s, '2030-01-01')"),
+                    {"s": f"{n}-" + "x" * 120},
+                )
+                await s.execute(text("UPDATE workspaces SET name = :n"), {"n": "y" * 4000})
+    except Exception as error:
+        print("write failed:", type(error).__name__)
+    print("problem:", await db.write_problem())
+    await db.dispose()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+async def test_a_file_size_limit_reached_is_remembered_as_a_write_problem(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    url = databases.copy_sqlite(sqlite_template, tmp_path)
+    path = url.removeprefix("sqlite+aiosqlite:///")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        FILE_SIZE_LIMIT,
+        url,
+        path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    lines = out.decode().splitlines()
+    assert lines[0].startswith("write failed"), (out, err[-2000:])
+    assert lines[1] != "problem: None", lines
