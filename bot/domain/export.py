@@ -1,7 +1,7 @@
-"""The CSV of a channel's or workspace's data: logs, themes, votes and action items.
+"""The CSV of a channel's or workspace's data: logs, themes, votes, action items and retros.
 
-One table with a ``record`` column, so a spreadsheet can filter by kind; anonymous logs have
-no reporter, as everywhere else.
+One table with a ``record`` column, so a spreadsheet can filter by kind; anonymous logs and
+notes of anonymous retros have no author, as everywhere else.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ COLUMNS = (
     "hypothesis_check_date",
     "hypothesis_verdict",
     "hypothesis_measured",
+    "retro",
 )
 
 
@@ -113,4 +114,38 @@ def build_export_csv(export: KaizenExport) -> str:
                 "due_date": _iso(action.due_date),
             }
         )
+    _write_retros(writer, export)
     return out.getvalue()
+
+
+def _write_retros(writer: csv.DictWriter[str], export: KaizenExport) -> None:
+    """Each retro, then its notes once revealed (storage leaves out notes still hidden)."""
+    for record in export.retros:
+        retro = record.retro
+        writer.writerow(
+            {
+                "record": "retro",
+                "channel": retro.channel_id,
+                "id": retro.id,
+                "created_at": _iso(retro.created_at),
+                "who": retro.facilitator_id,
+                "category": retro.template.value,
+                "text": retro.title,
+                "status": retro.phase.value,
+                "retro": retro.id,
+            }
+        )
+        for note in record.notes:
+            writer.writerow(
+                {
+                    "record": "retro_note",
+                    "channel": retro.channel_id,
+                    "id": note.id,
+                    "created_at": _iso(note.created_at),
+                    "who": "" if retro.anonymous else note.author_id or "",
+                    "category": note.column,
+                    "text": note.text,
+                    "votes": note.votes,
+                    "retro": retro.id,
+                }
+            )
