@@ -116,3 +116,22 @@ BLOCK_THEME_CHANNEL: Final = "kaizen.channel"
 
 # Flow summary and weekly digest
 ACTION_DIGEST_UNSUBSCRIBE: Final = "flow.unsubscribe"
+
+# Retros
+VIEW_RETRO_START: Final = "retro.start_modal"
+VIEW_RETRO_NOTE: Final = "retro.note_modal"
+VIEW_RETRO_ACTION: Final = "retro.action_modal"
+BLOCK_RETRO_TITLE: Final = "retro.title"
+BLOCK_RETRO_TEMPLATE: Final = "retro.template"
+BLOCK_RETRO_COLLECT_UNTIL: Final = "retro.collect_until"
+BLOCK_RETRO_VOTE_UNTIL: Final = "retro.vote_until"
+BLOCK_RETRO_VOTES: Final = "retro.votes"
+BLOCK_RETRO_ANONYMOUS: Final = "retro.anonymous"
+BLOCK_RETRO_COLUMN: Final = "retro.column"
+BLOCK_RETRO_TEXT: Final = "retro.text"
+ACTION_RETRO_INPUT: Final = "retro.input"
+ACTION_RETRO_ADD_NOTE: Final = "retro.add_note"
+ACTION_RETRO_EDIT_NOTE: Final = "retro.edit_note"
+ACTION_RETRO_NUDGE: Final = "retro.nudge"
+ACTION_RETRO_MAKE_THEME: Final = "retro.make_theme"
+ACTION_RETRO_ADD_ACTION: Final = "retro.add_action"

@@ -111,6 +111,14 @@ class ChatApi(Workspace):
             "response_metadata": meta,
         }
 
+    def _conversations_members(self, args: Json) -> Json:
+        channel_id = self._channel_id_or_none(args.get("channel"))
+        channel = self._channels.get(channel_id or "")
+        if channel is None or (channel.is_private and not channel.is_member):
+            raise SlackError("channel_not_found")
+        page, meta = paged(self._members(channel), args, default_limit=100)
+        return {"members": page, "response_metadata": meta}
+
     def _channel_json(self, channel: FakeChannel) -> Json:
         if channel.is_im:
             other = next((m for m in channel.members or [] if m != self.bot_user_id), "")

@@ -1,4 +1,4 @@
-"""Modals and App Home: views.open and views.publish."""
+"""Modals and App Home: views.open, views.push and views.publish."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ class ViewsApi(Workspace):
     """The Web API methods for views."""
 
     def _views_open(self, args: Json) -> Json:
+        user = self._use_trigger(args)
+        view = self._checked_view(args.get("view"), "modal")
+        return {"view": self._store_view(view, user=user)}
+
+    def _views_push(self, args: Json) -> Json:
         user = self._use_trigger(args)
         view = self._checked_view(args.get("view"), "modal")
         return {"view": self._store_view(view, user=user)}

@@ -106,6 +106,7 @@ class FakeSlack(AuthApi, ChatApi, ViewsApi, FilesApi, Transcript, Recorder):
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "conversations.history": self._conversations_history,
+            "conversations.members": self._conversations_members,
             "conversations.info": self._conversations_info,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
@@ -113,6 +114,7 @@ class FakeSlack(AuthApi, ChatApi, ViewsApi, FilesApi, Transcript, Recorder):
             "users.conversations": self._users_conversations,
             "users.info": self._users_info,
             "views.open": self._views_open,
+            "views.push": self._views_push,
             "views.publish": self._views_publish,
         }
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import ids
 from handlers import (
     action_items,
     channel_settings,
@@ -13,6 +12,7 @@ from handlers import (
     kaizen,
     lifecycle,
     reactions,
+    retro,
     themes,
     vsm,
     wait,
@@ -31,9 +31,10 @@ BUILT = (
     channel_settings,
     home,
     flow,
+    retro,
     lifecycle,
 )
-NOT_BUILT_YET = (ids.CMD_RETRO,)
+NOT_BUILT_YET: tuple[str, ...] = ()
 
 
 def register_all(app: AsyncApp) -> None:

@@ -174,7 +174,13 @@ def _slack_value(element: dict[str, Any]) -> Any:
         return [o.get("value") for o in element.get("selected_options") or []]
     if "selected_option" in element:
         return (element.get("selected_option") or {}).get("value")
-    for key in ("selected_date", "selected_time", "selected_user", "selected_conversation"):
+    for key in (
+        "selected_date",
+        "selected_time",
+        "selected_date_time",
+        "selected_user",
+        "selected_conversation",
+    ):
         if key in element:
             return element[key]
     return element.get("value")
@@ -522,10 +528,14 @@ async def open_theme_form(
     trigger_id: str,
     channel: str | None,
     response_url: str | None = None,
+    draft: NewTheme | None = None,
 ) -> None:
+    """The theme modal; ``draft`` pre-fills it (a retro's top note)."""
     steps = await list_map_steps(deps, origin, channel)
     meta = KaizenModalMeta(c=channel, s=bool(steps), r=response_url or None)
-    view = build_theme_modal(metadata=meta.dump(), steps=steps, ask_channel=channel is None)
+    view = build_theme_modal(
+        metadata=meta.dump(), steps=steps, ask_channel=channel is None, draft=draft
+    )
     await client.views_open(trigger_id=trigger_id, view=view)
 
 

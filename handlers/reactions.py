@@ -1,4 +1,5 @@
-"""Emoji reactions: the waste emoji logs a waste, the vote emoji on a theme is a vote.
+"""Emoji reactions: the waste emoji logs a waste, the vote emoji on a theme or a revealed retro
+note is a vote.
 
 Removing the reaction takes the log or the vote back.
 
@@ -16,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.deps import Deps
 from bot.domain.votes import is_same_emoji
-from bot.usecases import votes, waste
+from bot.usecases import retros, votes, waste
 from bot.usecases.work import Origin, Reaction, workspace_transaction
 from handlers.payloads import ReactionEvent
 from storage.channels import get_channel_config
@@ -51,10 +52,13 @@ async def reaction_added(
     body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
 ) -> None:
     routed = await _route(body, context, deps)
-    if routed is not None:
-        kind, reaction = routed
-        add = waste.log_waste_reaction if kind == "waste" else votes.cast_vote
-        await add(client, deps, reaction)
+    if routed is None:
+        return
+    kind, reaction = routed
+    if kind == "vote" and await retros.vote_on_note(client, deps, reaction):
+        return  # a revealed retro note, not a theme
+    add = waste.log_waste_reaction if kind == "waste" else votes.cast_vote
+    await add(client, deps, reaction)
 
 
 async def reaction_removed(
@@ -66,5 +70,5 @@ async def reaction_removed(
     kind, reaction = routed
     if kind == "waste":
         await waste.retract_waste_reaction(deps, reaction)
-    else:
+    elif not await retros.unvote_on_note(deps, reaction):
         await votes.remove_vote(client, deps, reaction)

@@ -21,9 +21,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.deps import Deps
 from bot.usecases.digests import JOB_DIGEST, run_due_digests
+from bot.usecases.housekeeping import run_housekeeping
 from bot.usecases.reminders import JOB_REMINDER, run_due_reminders
 from bot.usecases.theme_posts import retry_unposted_theme_messages
 from bot.usecases.verdicts import JOB_VERDICT, run_due_verdicts
+from jobs.retro_phases import advance_retro_phases
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,9 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("reminders", run_due_reminders, timedelta(minutes=5), JOB_REMINDER),
     PeriodicJob("verdicts", run_due_verdicts, timedelta(minutes=5), JOB_VERDICT),
     PeriodicJob("theme_posts", retry_unposted_theme_messages, timedelta(minutes=5)),
+    PeriodicJob("retro_phases", advance_retro_phases, timedelta(minutes=1)),
+    # Often enough that an anonymous log is unlinked from its reporter soon after the undo hour.
+    PeriodicJob("housekeeping", run_housekeeping, timedelta(minutes=5)),
 )
 
 

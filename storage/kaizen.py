@@ -36,6 +36,7 @@ from bot.domain.themes import (
 )
 from bot.domain.votes import over_vote_limit
 from bot.domain.wastes import WasteCategory
+from storage import retro as retro_store
 from storage import waste as waste_store
 from storage.models import ActionItem as ActionRow
 from storage.models import Step, Subscription, Workspace
@@ -594,7 +595,12 @@ async def get_export(
     observations = await waste_store.list_all_observations(
         session, workspace_id=workspace_id, channel_id=channel_id
     )
-    return KaizenExport(observations=observations, themes=themes, votes=votes, actions=actions)
+    retros = await retro_store.list_retros_with_notes(
+        session, workspace_id=workspace_id, channel_id=channel_id
+    )
+    return KaizenExport(
+        observations=observations, themes=themes, votes=votes, actions=actions, retros=retros
+    )
 
 
 async def list_unposted_themes(

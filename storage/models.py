@@ -247,6 +247,7 @@ class ActionItem(Base):
 
 class Retro(Base):
     __tablename__ = "retros"
+    __table_args__ = (Index("ix_retros_workspace_id_channel_id", "workspace_id", "channel_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = _workspace_fk()
@@ -262,6 +263,10 @@ class Retro(Base):
     message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When "Nudge the others" went out: once per retro."""
+    stalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When a phase change could not be posted (the bot left the channel); cleared once it is."""
 
 
 class RetroNote(Base):
@@ -274,7 +279,7 @@ class RetroNote(Base):
     author_id: Mapped[str | None] = mapped_column(String(SLACK_ID), nullable=True)
     column: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
-    message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

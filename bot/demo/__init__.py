@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from bot.app import build_app
 from bot.clock import SettableClock
-from bot.demo import backlog, capture, digest, mapping, story
+from bot.demo import backlog, capture, digest, mapping, retro, story
 from bot.demo.stage import DemoError, Stage
 from bot.deps import Deps
 from bot.server import EVENTS_PATH, bound_port, build_web_app, start_site
@@ -36,6 +36,7 @@ SCENES: list[Scene] = [
     digest.weekly,
     backlog.play,
     mapping.wall,
+    retro.play,
     digest.follow_up,
 ]
 
@@ -43,7 +44,14 @@ SCENES: list[Scene] = [
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)
 
 
-async def run_demo(out: Path, *, scenes: list[Scene] | None = None, echo: bool = True) -> int:
+async def run_demo(
+    out: Path,
+    *,
+    scenes: list[Scene] | None = None,
+    echo: bool = True,
+    lines: list[str] | None = None,
+) -> int:
+    """Play the story; the transcript is printed (``echo``) and appended to ``lines``."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     out, database = await asyncio.to_thread(_prepare, out)
     secret = secrets.token_hex(16)
@@ -67,6 +75,8 @@ async def run_demo(out: Path, *, scenes: list[Scene] | None = None, echo: bool =
             fake=fake,
         )
         stage = Stage(fake=fake, driver=driver, deps=deps, clock=clock, out=out, monday=MONDAY)
+        if lines is not None:
+            stage.lines = lines
         try:
             for scene in scenes or SCENES:
                 await scene(stage)

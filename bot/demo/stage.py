@@ -98,8 +98,9 @@ class Stage:
 
     def _show_call(self, method: str, args: dict[str, Any]) -> None:
         if method == "chat.postMessage":
+            thread = " (in the thread)" if args.get("thread_ts") else ""
             self._show(
-                f"kaizen-bot in {self._where(args.get('channel'))}",
+                f"kaizen-bot in {self._where(args.get('channel'))}{thread}",
                 args.get("text"),
                 args.get("blocks"),
             )

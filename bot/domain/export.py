@@ -53,6 +53,11 @@ COLUMNS = (
     "hypothesis_check_date",
     "hypothesis_verdict",
     "hypothesis_measured",
+    "retro",
+    "facilitator_id",
+    "facilitator_name",
+    "author_id",
+    "author_name",
 )
 FORMATS = ("csv", "json")
 
@@ -146,7 +151,48 @@ def export_rows(export: KaizenExport, names: Names | None = None) -> dict[str, l
         }
         for action in export.actions
     ]
-    return {"wastes": wastes, "themes": themes, "votes": votes, "actions": actions}
+    return {
+        "wastes": wastes,
+        "themes": themes,
+        "votes": votes,
+        "actions": actions,
+        "retros": _retro_rows(export, who),
+    }
+
+
+def _retro_rows(export: KaizenExport, who: Names) -> list[Row]:
+    """Each retro, then its notes once revealed (storage leaves out notes still hidden)."""
+    rows: list[Row] = []
+    for record in export.retros:
+        retro = record.retro
+        rows.append(
+            {
+                "record": "retro",
+                "channel": retro.channel_id,
+                "id": retro.id,
+                "created_at": _iso(retro.created_at),
+                **_person("facilitator", retro.facilitator_id, who),
+                "category": retro.template.value,
+                "title": retro.title,
+                "status": retro.phase.value,
+                "retro": retro.id,
+            }
+        )
+        rows += [
+            {
+                "record": "retro_note",
+                "channel": retro.channel_id,
+                "id": note.id,
+                "created_at": _iso(note.created_at),
+                **_person("author", None if retro.anonymous else note.author_id, who),
+                "category": note.column,
+                "description": note.text,
+                "votes": note.votes,
+                "retro": retro.id,
+            }
+            for note in record.notes
+        ]
+    return rows
 
 
 def export_user_ids(export: KaizenExport) -> list[str]:
@@ -154,6 +200,7 @@ def export_user_ids(export: KaizenExport) -> list[str]:
     ids = [w.reporter_id for w in export.observations if w.reporter_id]
     ids += [t.author_id for t in export.themes]
     ids += [v.user_id for v in export.votes] + [a.owner_id for a in export.actions]
+    ids += [r.retro.facilitator_id for r in export.retros]
     return list(dict.fromkeys(i for i in ids if i))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot.domain.errors import InvalidInput
 from bot.domain.hypotheses import Hypothesis, Observation
 from bot.domain.observations import LoggedWaste
+from bot.domain.retro import RetroRecord
 from bot.domain.text import clean_line
 from bot.domain.themes import OPEN_STATUSES, ThemeStatus, format_theme_ref
 from bot.domain.votes import base_emoji
@@ -129,6 +130,7 @@ class KaizenExport:
     themes: list[Theme]
     votes: list[Vote]
     actions: list[ActionItem]
+    retros: list[RetroRecord] = field(default_factory=list)
 
 
 def clean_action_text(text: str) -> str:

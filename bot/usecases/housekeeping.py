@@ -2,8 +2,8 @@
 
 ``run_housekeeping`` prunes old delivery claims (one row per Slack request, needed only while
 Slack may still retry), unlinks anonymous logs from their reporters once the undo window is
-over, and seals OAuth tokens stored before ``KAIZEN_SECRET_KEY`` was set. Run it at start and
-then hourly; it is safe to run from several processes at once.
+over, and seals OAuth tokens stored before ``KAIZEN_SECRET_KEY`` was set. The scheduler runs it
+from its first tick after start; it is safe to run from several processes at once.
 """
 
 from __future__ import annotations

@@ -22,9 +22,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.kaizen import Theme
+from bot.usecases.claims import claim, finish
 from bot.usecases.clients import client_for_workspace
 from bot.usecases.notify import NOT_A_MEMBER
 from bot.views.kaizen import build_theme_message
+from storage import jobs as runs
 from storage import kaizen as store
 from storage.channels import get_channel_config
 from storage.workspaces import Scope
@@ -39,6 +41,9 @@ RETRY_AFTER = timedelta(minutes=2)
 
 RETRY_WITHIN = timedelta(days=7)
 """Older unposted themes are left alone (the bot was likely never invited there)."""
+
+JOB_THEME_POST = "theme_post"
+"""Re-posts are claimed under this job name, so two processes never post one theme twice."""
 
 HISTORY_SEARCHED = 200
 """How many of a channel's latest messages are searched for a theme's post."""
@@ -166,16 +171,19 @@ async def retry_unposted_theme_messages(deps: Deps, now: datetime) -> int:
     posted = 0
     for workspace_id, theme in pending:
         client = await client_for_workspace(deps, workspace_id)
-        if client is None:
+        key = f"{workspace_id}:{theme.id}"
+        if client is None or not await claim(deps, JOB_THEME_POST, key, retry_after=RETRY_AFTER):
             continue
         try:
             await republish_theme(client, deps, workspace_id, theme)
         except NotPosted as failed:
+            await finish(deps, JOB_THEME_POST, key, runs.FAILED, failed.reason)
             logger.info(
                 "kaizen.theme_repost_failed",
                 extra={"channel": theme.channel_id, "error": failed.reason},
             )
             continue
+        await finish(deps, JOB_THEME_POST, key, runs.DONE)
         posted += 1
     if pending:
         logger.info("kaizen.themes_reposted", extra={"posted": posted, "pending": len(pending)})

@@ -36,7 +36,14 @@ from bot.domain.hypotheses import (
     describe_hypothesis,
     format_metric_value,
 )
-from bot.domain.kaizen import MAX_ACTION_TEXT, ActionItem, ActionStatus, Theme, ThemeChange
+from bot.domain.kaizen import (
+    MAX_ACTION_TEXT,
+    ActionItem,
+    ActionStatus,
+    NewTheme,
+    Theme,
+    ThemeChange,
+)
 from bot.domain.schedule import WeeklySchedule
 from bot.domain.themes import (
     MAX_PROBLEM,
@@ -312,9 +319,18 @@ def _metric_options() -> list[Option]:
 
 
 def build_theme_modal(
-    *, metadata: dict[str, Any], steps: Sequence[Step], ask_channel: bool = False
+    *,
+    metadata: dict[str, Any],
+    steps: Sequence[Step],
+    ask_channel: bool = False,
+    draft: NewTheme | None = None,
 ) -> dict[str, Any]:
+    """The theme form; ``draft`` pre-fills title, problem and waste (a retro note's, say)."""
     a = ids.ACTION_KAIZEN_INPUT
+    categories = category_options()
+    initial_category = None
+    if draft is not None and draft.category is not None:
+        initial_category = next(o for o in categories if o.value == draft.category.value)
     blocks: list[Any] = []
     if ask_channel:
         blocks.append(
@@ -337,7 +353,10 @@ def build_theme_modal(
             block_id=ids.BLOCK_THEME_TITLE,
             label="Title",
             element=PlainTextInputElement(
-                action_id=a, max_length=MAX_TITLE, placeholder="e.g. On-demand test environments"
+                action_id=a,
+                max_length=MAX_TITLE,
+                placeholder="e.g. On-demand test environments",
+                initial_value=draft.title if draft else None,
             ),
         ),
         InputBlock(
@@ -349,6 +368,7 @@ def build_theme_modal(
                 multiline=True,
                 max_length=MAX_PROBLEM,
                 placeholder="What hurts today, and who feels it?",
+                initial_value=draft.problem if draft and draft.problem else None,
             ),
         ),
         InputBlock(
@@ -356,7 +376,10 @@ def build_theme_modal(
             label="Waste it addresses",
             optional=True,
             element=StaticSelectElement(
-                action_id=a, placeholder="One of the eight wastes", options=category_options()
+                action_id=a,
+                placeholder="One of the eight wastes",
+                options=categories,
+                initial_option=initial_category,
             ),
         ),
     ]
@@ -432,7 +455,10 @@ def build_action_modal(
     themes: Sequence[Theme],
     theme_number: int | None = None,
     owner_id: str | None = None,
+    callback_id: str = ids.VIEW_ACTION_ITEM,
+    text: str | None = None,
 ) -> dict[str, Any]:
+    """The action item form; a retro's summary opens it with its own ``callback_id``."""
     a = ids.ACTION_KAIZEN_INPUT
     blocks: list[Any] = [
         InputBlock(
@@ -442,6 +468,7 @@ def build_action_modal(
                 action_id=a,
                 max_length=MAX_ACTION_TEXT,
                 placeholder="e.g. Ask IT for a quote on ephemeral environments",
+                initial_value=text,
             ),
         ),
         InputBlock(
@@ -474,7 +501,7 @@ def build_action_modal(
         )
     return View(
         type="modal",
-        callback_id=ids.VIEW_ACTION_ITEM,
+        callback_id=callback_id,
         title="Add an action item",
         submit="Add",
         close="Cancel",

@@ -5,15 +5,26 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.errors import InvalidInput, NotAllowed
+from bot.domain.observations import LoggedWaste, Source
 from bot.domain.retro import (
     DEFAULT_TEMPLATE,
+    MAX_NOTE,
     TEMPLATE_COLUMNS,
     TEMPLATE_LABELS,
+    Note,
     RetroPhase,
     RetroTemplate,
+    clean_note,
+    clean_votes_per_person,
+    column_label,
+    costliest,
+    lookback_window,
     next_phase,
+    over_limit_message,
     phase_due,
+    rank_notes,
     validate_schedule,
+    waste_totals,
 )
 from bot.domain.wastes import WasteCategory
 
@@ -107,3 +118,92 @@ def test_validate_schedule_names_the_bad_field(
     with pytest.raises(InvalidInput) as caught:
         validate_schedule(collect_until, vote_until, NOW)
     assert caught.value.field == field
+
+
+# -- notes, ranking and the look back ---------------------------------------------------------
+
+
+def test_a_note_keeps_its_lines_and_needs_a_column_of_its_template() -> None:
+    assert clean_note("  first\nsecond  \n", RetroTemplate.MAD_SAD_GLAD, "Mad") == (
+        "Mad",
+        "first\nsecond",
+    )
+    with pytest.raises(InvalidInput) as bad:
+        clean_note("text", RetroTemplate.MAD_SAD_GLAD, "waiting")
+    assert bad.value.field == "column"
+    with pytest.raises(InvalidInput) as missing:
+        clean_note("text", RetroTemplate.DOWNTIME, None)
+    assert "kind of waste" in missing.value.message
+
+
+@pytest.mark.parametrize("text", ["", "   \n  ", "x" * (MAX_NOTE + 1)])
+def test_an_empty_or_over_long_note_is_refused(text: str) -> None:
+    with pytest.raises(InvalidInput) as bad:
+        clean_note(text, RetroTemplate.DOWNTIME, "waiting")
+    assert bad.value.field == "text"
+
+
+@pytest.mark.parametrize("text", ["0", "21", "two", "", "1.5"])
+def test_votes_per_person_is_a_small_whole_number(text: str) -> None:
+    with pytest.raises(InvalidInput):
+        clean_votes_per_person(text)
+
+
+def test_a_waste_walk_column_reads_as_its_waste() -> None:
+    assert column_label(RetroTemplate.DOWNTIME, "non_utilized_talent") == "Non-utilized talent"
+    assert column_label(RetroTemplate.FOUR_LS, "Lacked") == "Lacked"
+
+
+def note(note_id: int, votes: int, minutes_in: int = 0) -> Note:
+    return Note(
+        note_id, 1, "Mad", f"n{note_id}", None, None, NOW + timedelta(minutes=minutes_in), votes
+    )
+
+
+def test_notes_rank_by_votes_then_by_who_came_first() -> None:
+    ranked = rank_notes([note(1, 1, 5), note(2, 3, 9), note(3, 1, 1), note(4, 0)])
+    assert [n.id for n in ranked] == [2, 3, 1, 4]
+
+
+def test_the_first_retro_looks_back_14_days_later_ones_to_the_previous() -> None:
+    before, start, end = lookback_window(NOW, None)
+    assert (start, end) == (NOW - timedelta(days=14), NOW)
+    assert before == NOW - timedelta(days=28)
+    before, start, _ = lookback_window(NOW, NOW - timedelta(days=7))
+    assert (before, start) == (NOW - timedelta(days=14), NOW - timedelta(days=7))
+
+
+def waste(waste_id: int, category: str, minutes: int | None) -> LoggedWaste:
+    return LoggedWaste(
+        waste_id,
+        "C1",
+        category,
+        f"w{waste_id}",
+        minutes,
+        False,
+        None,
+        None,
+        "",
+        "",
+        Source.COMMAND,
+        False,
+        None,
+        NOW,
+    )
+
+
+def test_waste_totals_compare_with_the_period_before_and_rank_by_time_lost() -> None:
+    current = [waste(1, "defects", 60), waste(2, "waiting", 600), waste(3, "defects", None)]
+    previous = [waste(4, "defects", 5), waste(5, "motion", 5)]
+    totals = waste_totals(current, previous)
+    assert [(t.category.value, t.count, t.minutes, t.previous_count) for t in totals] == [
+        ("waiting", 1, 600, 0),
+        ("defects", 2, 60, 1),
+        ("motion", 0, 0, 1),
+    ]
+    assert [w.id for w in costliest(current)] == [2, 1]
+
+
+def test_over_the_limit_says_how_many_votes_there_were() -> None:
+    assert "your one vote" in over_limit_message(1)
+    assert "all 3 of your votes" in over_limit_message(3)

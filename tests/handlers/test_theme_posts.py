@@ -4,6 +4,7 @@ is adopted, never doubled."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
 from bot import ids
-from bot.usecases.theme_posts import NotPosted, publish_theme, retry_unposted_theme_messages
+from bot.usecases.theme_posts import (
+    RETRY_AFTER,
+    NotPosted,
+    publish_theme,
+    retry_unposted_theme_messages,
+)
 from storage import kaizen as store
 from storage.models import Theme
 from storage.workspaces import Scope, get_or_add_workspace
@@ -103,8 +109,22 @@ async def test_the_scheduled_retry_leaves_a_theme_alone_while_the_bot_is_not_in_
     later = harness.clock() + timedelta(minutes=3)
     assert await retry_unposted_theme_messages(harness.deps, later) == 0
     harness.fake.set_member("C7")
-    assert await retry_unposted_theme_messages(harness.deps, later) == 1
+    # A refused try waits a little before the next one.
+    assert await retry_unposted_theme_messages(harness.deps, later) == 0
+    harness.clock.advance(seconds=RETRY_AFTER.total_seconds())
+    assert await retry_unposted_theme_messages(harness.deps, later + RETRY_AFTER) == 1
     assert len(theme_posts(harness, "C7")) == 1
+
+
+async def test_two_processes_retrying_at_once_post_a_theme_once(harness: Harness) -> None:
+    harness.fake.server_error_next("chat.postMessage", status=500)
+    await propose_while_posting_fails(harness)
+    later = harness.clock() + timedelta(minutes=3)
+    results = await asyncio.gather(
+        *(retry_unposted_theme_messages(harness.deps, later) for _ in range(3))
+    )
+    assert sorted(results) == [0, 0, 1]
+    assert len(theme_posts(harness)) == 1
 
 
 async def test_a_post_that_outlives_the_client_timeout_is_adopted_not_posted_twice(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -15,6 +16,7 @@ from bot import ids
 from bot.deps import Deps
 from bot.domain.observations import ANONYMOUS_UNDO_WINDOW, reporter_key
 from bot.usecases.housekeeping import run_housekeeping
+from jobs.scheduler import find_job, start_scheduler
 from storage.db import Database
 from storage.installations import DatabaseInstallationStore
 from storage.models import Delivery, Installation, Observation, Workspace
@@ -132,3 +134,25 @@ def test_a_malformed_secret_key_is_refused_at_start() -> None:
 
     with pytest.raises(ConfigError, match="KAIZEN_SECRET_KEY"):
         load_settings(kaizen_secret_key="not a key", _env_file=None)
+
+
+async def test_the_scheduler_unlinks_anonymous_logs_soon_after_the_undo_window(
+    app_on: Harness,
+) -> None:
+    await log(app_on, "Blame-free", anonymous=True)
+    app_on.clock.advance(seconds=ANONYMOUS_UNDO_WINDOW.total_seconds() + 1)
+    job = find_job("housekeeping")
+    assert job is not None and job.every.total_seconds() <= 600
+    scheduler = start_scheduler(app_on.deps, (job,), first_run_in=0)
+    try:
+        async with asyncio.timeout(10):
+            while True:
+                async with app_on.deps.db.transaction() as s:
+                    secret = await s.scalar(select(Workspace.reporter_secret))
+                    row = await s.scalar(select(Observation))
+                if row is not None and row.reporter_key != reporter_key(str(secret), "U1"):
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=False)
+    assert "Blame-free" not in await listed(app_on)
