@@ -312,14 +312,17 @@ def _trend(sheet: Sheet, trend: Sequence[tuple[str, int, int]], *, height: float
         color=MUTED,
         va="center",
     )
-    ax = sheet.figure.add_axes((0.95 / WIDTH, 0.75 / height, 18.1 / WIDTH, 2.75 / height))
+    # Two strips over the same weeks, each from zero: hours lost above, waste logs below.
+    ax = sheet.figure.add_axes((0.95 / WIDTH, 0.75 / height, 18.1 / WIDTH, 1.6 / height))
+    lost = sheet.figure.add_axes(
+        (0.95 / WIDTH, 2.5 / height, 18.1 / WIDTH, 1.0 / height), sharex=ax
+    )
     xs = list(range(len(trend)))
     counts = [count for _, count, _ in trend]
     hours = [minutes / 60 for _, _, minutes in trend]
     colors = [NAVY if i == len(xs) - 1 else LIGHT_NAVY for i in xs]
     ax.bar(xs, counts, width=0.55, color=colors, zorder=2)
-    # Bars keep to the lower half and the line to the upper, so labels never collide.
-    ax.set_ylim(0, max([*counts, 1]) * 1.9)
+    ax.set_ylim(0, max([*counts, 1]) * 1.3)
     ax.set_xlim(-0.6, len(xs) - 0.4)
     ax.set_xticks(xs)
     ax.set_xticklabels([clean_text(label) for label, _, _ in trend])
@@ -345,14 +348,15 @@ def _trend(sheet: Sheet, trend: Sequence[tuple[str, int, int]], *, height: float
             color=INK,
             parse_math=False,
         )
-    lost = ax.twinx()
     lost.plot(xs, hours, color=LINE_ORANGE, lw=2.0, marker="o", markersize=5, zorder=3)
     top_hours = max([*hours, 1])
-    lost.set_ylim(-top_hours * 1.1, top_hours * 1.12)
-    lost.yaxis.set_major_locator(MaxNLocator(nbins=6))
-    lost.set_yticks([v for v in lost.get_yticks() if 0 <= v <= top_hours * 1.12])
+    lost.set_ylim(0, top_hours * 1.25)
+    lost.yaxis.set_major_locator(MaxNLocator(nbins=3))
+    lost.set_yticks([v for v in lost.get_yticks() if 0 <= v <= top_hours * 1.25])
     lost.set_ylabel("Hours lost", color=LINE_ORANGE, fontsize=10)
     lost.tick_params(axis="y", colors=LINE_ORANGE, labelsize=9)
-    for side in ("top", "left", "bottom"):
+    lost.tick_params(axis="x", labelbottom=False, length=0)
+    lost.grid(axis="y", color=GRID, lw=0.8, zorder=0)
+    for side in ("top", "right", "bottom"):
         lost.spines[side].set_visible(False)
-    lost.spines["right"].set_color(RULE)
+    lost.spines["left"].set_color(RULE)

@@ -116,7 +116,7 @@ def render_digest_chart(digest: Digest, title: str) -> bytes:
         for c in digest.data.categories
         if c.previous_count
     }
-    trend = [(f"{p.start:%d %b}", p.count, p.minutes) for p in digest.data.trend]
+    trend = [(f"{p.start.day} {p.start:%b}", p.count, p.minutes) for p in digest.data.trend]
     return render_flow_chart(
         title=title,
         categories=categories,
