@@ -26,8 +26,8 @@ from handlers.payloads import BlockActions, ViewSubmission
 
 def register(app: AsyncApp) -> None:
     app.view(ids.VIEW_ACTION_ITEM)(submit_action_item)
-    app.action(ids.ACTION_THEME_ADD_ACTION)(open_action_modal_for_theme)
-    app.action(ids.ACTION_ACTION_DONE)(complete_action_item)
+    app.action(ids.ACTION_THEME_ADD_ACTION_ITEM)(open_action_modal_for_theme)
+    app.action(ids.ACTION_ACTION_ITEM_DONE)(complete_action_item)
 
 
 async def open_action_modal_for_theme(

@@ -20,7 +20,7 @@ from handlers.payloads import ViewSubmission
 
 
 def register(app: AsyncApp) -> None:
-    app.view(ids.VIEW_SETTINGS)(submit_settings)
+    app.view(ids.VIEW_CHANNEL_SETTINGS)(submit_settings)
 
 
 async def _save(deps: Deps, origin: Origin, sub: ViewSubmission) -> tuple[str, ChannelConfig]:

@@ -303,17 +303,17 @@ def theme_fields(meta: KaizenModalMeta) -> dict[str | None, str]:
 
 
 class ActionItemForm(Form):
-    text: Annotated[str, domain(clean_action_text), _block(ids.BLOCK_ACTION_TEXT)] = ""
+    text: Annotated[str, domain(clean_action_text), _block(ids.BLOCK_ACTION_ITEM_TEXT)] = ""
     owner: Annotated[
         str,
         pick("Pick who owns this action.", allowed=USER_ID, optional=False),
-        _block(ids.BLOCK_ACTION_OWNER),
+        _block(ids.BLOCK_ACTION_ITEM_OWNER),
     ] = ""
-    due: Annotated[PickedDate, _block(ids.BLOCK_ACTION_DUE)] = None
+    due: Annotated[PickedDate, _block(ids.BLOCK_ACTION_ITEM_DUE)] = None
     theme: Annotated[
         int | None,
         _digits("Pick one of this channel's themes."),
-        _block(ids.BLOCK_ACTION_THEME),
+        _block(ids.BLOCK_ACTION_ITEM_THEME),
     ] = None
 
     def item(self) -> NewActionItem:
@@ -321,10 +321,10 @@ class ActionItemForm(Form):
 
 
 ACTION_ITEM_FIELDS: dict[str | None, str] = {
-    "text": ids.BLOCK_ACTION_TEXT,
-    "due": ids.BLOCK_ACTION_DUE,
-    "theme": ids.BLOCK_ACTION_THEME,
-    None: ids.BLOCK_ACTION_TEXT,
+    "text": ids.BLOCK_ACTION_ITEM_TEXT,
+    "due": ids.BLOCK_ACTION_ITEM_DUE,
+    "theme": ids.BLOCK_ACTION_ITEM_THEME,
+    None: ids.BLOCK_ACTION_ITEM_TEXT,
 }
 
 
@@ -340,29 +340,36 @@ class SettingsForm(Form):
     digest_weekday: Annotated[
         int,
         pick("Pick a day of the week.", allowed=set("0123456"), optional=False),
-        _block(ids.BLOCK_SETTINGS_DIGEST_DAY),
+        _block(ids.BLOCK_CHANNEL_SETTINGS_DIGEST_DAY),
     ] = 0
     digest_time: Annotated[
         str,
         pick("Pick a time of day.", allowed=CLOCK_TIME, optional=False),
-        _block(ids.BLOCK_SETTINGS_DIGEST_TIME),
+        _block(ids.BLOCK_CHANNEL_SETTINGS_DIGEST_TIME),
     ] = ""
-    timezone: Annotated[str, domain(clean_timezone), _block(ids.BLOCK_SETTINGS_TIMEZONE)] = ""
-    vote_emoji: Annotated[str, domain(_vote_emoji), _block(ids.BLOCK_SETTINGS_VOTE_EMOJI)] = ""
-    waste_emoji: Annotated[str, domain(_waste_emoji), _block(ids.BLOCK_SETTINGS_WASTE_EMOJI)] = ""
+    timezone: Annotated[
+        str, domain(clean_timezone), _block(ids.BLOCK_CHANNEL_SETTINGS_TIMEZONE)
+    ] = ""
+    vote_emoji: Annotated[
+        str, domain(_vote_emoji), _block(ids.BLOCK_CHANNEL_SETTINGS_VOTE_EMOJI)
+    ] = ""
+    waste_emoji: Annotated[
+        str, domain(_waste_emoji), _block(ids.BLOCK_CHANNEL_SETTINGS_WASTE_EMOJI)
+    ] = ""
     vote_limit: Annotated[
-        int | None, domain(clean_vote_limit), _block(ids.BLOCK_SETTINGS_VOTE_LIMIT)
+        int | None, domain(clean_vote_limit), _block(ids.BLOCK_CHANNEL_SETTINGS_VOTE_LIMIT)
     ] = None
 
     @classmethod
     def cross_check(cls, raw: dict[str, Any]) -> dict[str, str]:
         try:
-            vote = _vote_emoji(str(raw.get(ids.BLOCK_SETTINGS_VOTE_EMOJI) or ""))
-            waste = _waste_emoji(str(raw.get(ids.BLOCK_SETTINGS_WASTE_EMOJI) or ""))
+            vote = _vote_emoji(str(raw.get(ids.BLOCK_CHANNEL_SETTINGS_VOTE_EMOJI) or ""))
+            waste = _waste_emoji(str(raw.get(ids.BLOCK_CHANNEL_SETTINGS_WASTE_EMOJI) or ""))
         except KaizenError:
             return {}
         if vote == waste:
-            return {ids.BLOCK_SETTINGS_VOTE_EMOJI: "Voting and logging waste need different emoji."}
+            message = "Voting and logging waste need different emoji."
+            return {ids.BLOCK_CHANNEL_SETTINGS_VOTE_EMOJI: message}
         return {}
 
     def config(self) -> ChannelConfig:
@@ -379,11 +386,11 @@ class SettingsForm(Form):
 
 
 SETTINGS_FIELDS: dict[str | None, str] = {
-    "timezone": ids.BLOCK_SETTINGS_TIMEZONE,
-    "vote_emoji": ids.BLOCK_SETTINGS_VOTE_EMOJI,
-    "waste_emoji": ids.BLOCK_SETTINGS_WASTE_EMOJI,
-    "vote_limit": ids.BLOCK_SETTINGS_VOTE_LIMIT,
-    None: ids.BLOCK_SETTINGS_TIMEZONE,
+    "timezone": ids.BLOCK_CHANNEL_SETTINGS_TIMEZONE,
+    "vote_emoji": ids.BLOCK_CHANNEL_SETTINGS_VOTE_EMOJI,
+    "waste_emoji": ids.BLOCK_CHANNEL_SETTINGS_WASTE_EMOJI,
+    "vote_limit": ids.BLOCK_CHANNEL_SETTINGS_VOTE_LIMIT,
+    None: ids.BLOCK_CHANNEL_SETTINGS_TIMEZONE,
 }
 
 

@@ -401,7 +401,7 @@ async def submit_retro_action(
         item = read_form(ActionItemForm, sub).item()
         added = await retros.add_retro_action(deps, Origin.of(context), meta.ref, item, sub.user.id)
     except (KaizenError, FormErrors) as error:
-        fields = {None: ids.BLOCK_ACTION_TEXT, "due": ids.BLOCK_ACTION_DUE}
+        fields = {None: ids.BLOCK_ACTION_ITEM_TEXT, "due": ids.BLOCK_ACTION_ITEM_DUE}
         await ack(**errors_ack(error, fields))
         return
     await ack()

@@ -92,15 +92,15 @@ async def _propose(stage: Stage, index: int) -> str:
 
 async def _add_action(stage: Stage, who: str, ts: str, text: str, owner: str, days: int) -> None:
     await stage.driver.block_action(
-        ids.ACTION_THEME_ADD_ACTION, user=stage.user(who), channel=CHANNEL, message_ts=ts
+        ids.ACTION_THEME_ADD_ACTION_ITEM, user=stage.user(who), channel=CHANNEL, message_ts=ts
     )
     view = stage.fake.calls_to("views.open")[-1].args["view"]
     due = (stage.clock() + timedelta(days=days)).date().isoformat()
     values = input_values(
-        (ids.BLOCK_ACTION_TEXT, A, plain(text)),
-        (ids.BLOCK_ACTION_OWNER, A, users_select(stage.user(owner))),
-        (ids.BLOCK_ACTION_DUE, A, datepicker(due)),
-        (ids.BLOCK_ACTION_THEME, A, static_select("1")),
+        (ids.BLOCK_ACTION_ITEM_TEXT, A, plain(text)),
+        (ids.BLOCK_ACTION_ITEM_OWNER, A, users_select(stage.user(owner))),
+        (ids.BLOCK_ACTION_ITEM_DUE, A, datepicker(due)),
+        (ids.BLOCK_ACTION_ITEM_THEME, A, static_select("1")),
     )
     stage.say(f"{who} presses “Add action item” on K-1: {text} ({owner}, due {due})")
     await stage.submit(who, ids.VIEW_ACTION_ITEM, values, private_metadata=view["private_metadata"])

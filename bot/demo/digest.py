@@ -50,7 +50,7 @@ async def follow_up(stage: Stage) -> None:
     item = _done_value(dm.args.get("blocks"))
     stage.say("Dan presses Done in the reminder.")
     await stage.driver.block_action(
-        ids.ACTION_ACTION_DONE,
+        ids.ACTION_ACTION_ITEM_DONE,
         item,
         user=stage.user("Dan"),
         channel=str(dm.response["channel"]),
@@ -83,6 +83,6 @@ async def follow_up(stage: Stage) -> None:
 def _done_value(blocks: object) -> str:
     for block in blocks if isinstance(blocks, list) else []:
         accessory = block.get("accessory") or {}
-        if accessory.get("action_id") == ids.ACTION_ACTION_DONE:
+        if accessory.get("action_id") == ids.ACTION_ACTION_ITEM_DONE:
             return str(accessory["value"])
     raise DemoError(f"the reminder in {CHANNEL} has no Done button")

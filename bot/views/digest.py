@@ -237,7 +237,9 @@ def build_reminder(items: Sequence[ActionItem], *, today_label: str) -> Message:
     for item in items[:40]:
         due = f"due {item.due_date:%a %d %b}" if item.due_date else ""
         theme = f" · K-{item.theme_number}" if item.theme_number else ""
-        button = ButtonElement(action_id=ids.ACTION_ACTION_DONE, text="Done", value=str(item.id))
+        button = ButtonElement(
+            action_id=ids.ACTION_ACTION_ITEM_DONE, text="Done", value=str(item.id)
+        )
         blocks.append(
             section(
                 f"{escape(clip(item.text, 500))}\n_{due} · in <#{item.channel_id}>{theme}_",

@@ -155,7 +155,7 @@ def action_item_block(item: ActionItem, today: date | None = None) -> dict[str, 
     """One action item; an open one carries its Done button."""
     if item.status is ActionStatus.DONE:
         return section(_action_line(item, today))
-    button = ButtonElement(action_id=ids.ACTION_ACTION_DONE, text="Done", value=str(item.id))
+    button = ButtonElement(action_id=ids.ACTION_ACTION_ITEM_DONE, text="Done", value=str(item.id))
     return section(_action_line(item, today), accessory=button)
 
 
@@ -182,7 +182,7 @@ def _theme_buttons(theme: Theme) -> dict[str, Any] | None:
     if theme.is_open:
         buttons.append(
             ButtonElement(
-                action_id=ids.ACTION_THEME_ADD_ACTION,
+                action_id=ids.ACTION_THEME_ADD_ACTION_ITEM,
                 text="Add action item",
                 value=str(theme.number),
             )
@@ -462,7 +462,7 @@ def build_action_modal(
     a = ids.ACTION_KAIZEN_INPUT
     blocks: list[Any] = [
         InputBlock(
-            block_id=ids.BLOCK_ACTION_TEXT,
+            block_id=ids.BLOCK_ACTION_ITEM_TEXT,
             label="What should be done?",
             element=PlainTextInputElement(
                 action_id=a,
@@ -472,12 +472,12 @@ def build_action_modal(
             ),
         ),
         InputBlock(
-            block_id=ids.BLOCK_ACTION_OWNER,
+            block_id=ids.BLOCK_ACTION_ITEM_OWNER,
             label="Owner",
             element=UserSelectElement(action_id=a, placeholder="Who?", initial_user=owner_id),
         ),
         InputBlock(
-            block_id=ids.BLOCK_ACTION_DUE,
+            block_id=ids.BLOCK_ACTION_ITEM_DUE,
             label="Due",
             optional=True,
             element=DatePickerElement(action_id=a, placeholder="By when?"),
@@ -488,7 +488,7 @@ def build_action_modal(
         initial = next((o for o in options if o.value == str(theme_number)), None)
         blocks.append(
             InputBlock(
-                block_id=ids.BLOCK_ACTION_THEME,
+                block_id=ids.BLOCK_ACTION_ITEM_THEME,
                 label="Theme",
                 optional=True,
                 element=StaticSelectElement(
@@ -515,35 +515,35 @@ def build_settings_modal(*, metadata: dict[str, Any], config: ChannelConfig) -> 
     days = [Option(value=str(i), text=name) for i, name in enumerate(WEEKDAYS)]
     blocks: list[Any] = [
         InputBlock(
-            block_id=ids.BLOCK_SETTINGS_DIGEST_DAY,
+            block_id=ids.BLOCK_CHANNEL_SETTINGS_DIGEST_DAY,
             label="Weekly digest on",
             element=StaticSelectElement(
                 action_id=a, options=days, initial_option=days[config.digest_weekday % 7]
             ),
         ),
         InputBlock(
-            block_id=ids.BLOCK_SETTINGS_DIGEST_TIME,
+            block_id=ids.BLOCK_CHANNEL_SETTINGS_DIGEST_TIME,
             label="At",
             element=TimePickerElement(action_id=a, initial_time=config.digest_time),
         ),
         InputBlock(
-            block_id=ids.BLOCK_SETTINGS_TIMEZONE,
+            block_id=ids.BLOCK_CHANNEL_SETTINGS_TIMEZONE,
             label="Time zone",
             hint="The channel's time zone for the digest and due dates, e.g. Europe/Lisbon.",
             element=PlainTextInputElement(action_id=a, initial_value=config.timezone),
         ),
         InputBlock(
-            block_id=ids.BLOCK_SETTINGS_VOTE_EMOJI,
+            block_id=ids.BLOCK_CHANNEL_SETTINGS_VOTE_EMOJI,
             label="Vote emoji",
             element=PlainTextInputElement(action_id=a, initial_value=f":{config.vote_emoji}:"),
         ),
         InputBlock(
-            block_id=ids.BLOCK_SETTINGS_WASTE_EMOJI,
+            block_id=ids.BLOCK_CHANNEL_SETTINGS_WASTE_EMOJI,
             label="Waste emoji",
             element=PlainTextInputElement(action_id=a, initial_value=f":{config.waste_emoji}:"),
         ),
         InputBlock(
-            block_id=ids.BLOCK_SETTINGS_VOTE_LIMIT,
+            block_id=ids.BLOCK_CHANNEL_SETTINGS_VOTE_LIMIT,
             label="Votes per person",
             optional=True,
             hint="Dot voting: how many open themes each person may vote for. Empty: no limit.",
@@ -556,7 +556,7 @@ def build_settings_modal(*, metadata: dict[str, Any], config: ChannelConfig) -> 
     ]
     return View(
         type="modal",
-        callback_id=ids.VIEW_SETTINGS,
+        callback_id=ids.VIEW_CHANNEL_SETTINGS,
         title="Channel settings",
         submit="Save",
         close="Cancel",

@@ -18,9 +18,9 @@ async def add_action(harness: Harness, text: str, due: str | None, owner: str = 
     response = await harness.driver.view_submission(
         ids.VIEW_ACTION_ITEM,
         input_values(
-            (ids.BLOCK_ACTION_TEXT, A, plain(text)),
-            (ids.BLOCK_ACTION_OWNER, A, users_select(owner)),
-            (ids.BLOCK_ACTION_DUE, A, datepicker(due)),
+            (ids.BLOCK_ACTION_ITEM_TEXT, A, plain(text)),
+            (ids.BLOCK_ACTION_ITEM_OWNER, A, users_select(owner)),
+            (ids.BLOCK_ACTION_ITEM_DUE, A, datepicker(due)),
         ),
         user="U9",
     )

@@ -308,12 +308,12 @@ def action_values(
     theme: str | None = None,
 ) -> dict[str, object]:
     fields = [
-        (ids.BLOCK_ACTION_TEXT, A, plain(text or None)),
-        (ids.BLOCK_ACTION_OWNER, A, users_select(owner)),
-        (ids.BLOCK_ACTION_DUE, A, datepicker(due)),
+        (ids.BLOCK_ACTION_ITEM_TEXT, A, plain(text or None)),
+        (ids.BLOCK_ACTION_ITEM_OWNER, A, users_select(owner)),
+        (ids.BLOCK_ACTION_ITEM_DUE, A, datepicker(due)),
     ]
     if theme is not None:
-        fields.append((ids.BLOCK_ACTION_THEME, A, static_select(theme)))
+        fields.append((ids.BLOCK_ACTION_ITEM_THEME, A, static_select(theme)))
     return input_values(*fields)
 
 
@@ -327,7 +327,7 @@ async def test_an_action_item_from_the_theme_button_shows_on_the_theme_and_in_ho
 ) -> None:
     ts = await propose(harness)
     await harness.driver.block_action(
-        ids.ACTION_THEME_ADD_ACTION, user="U1", channel="C1", message_ts=ts
+        ids.ACTION_THEME_ADD_ACTION_ITEM, user="U1", channel="C1", message_ts=ts
     )
     modal = harness.fake.find_view(callback_id=ids.VIEW_ACTION_ITEM, user="U1")
     assert modal is not None and "K-1 On-demand" in json.dumps(modal["blocks"])
@@ -345,7 +345,9 @@ async def test_an_action_item_from_the_theme_button_shows_on_the_theme_and_in_ho
     home = harness.fake.home("U2")
     assert home is not None and "Ask IT for a quote" in json.dumps(home)
 
-    await harness.driver.block_action(ids.ACTION_ACTION_DONE, str(item.id), user="U2", view=home)
+    await harness.driver.block_action(
+        ids.ACTION_ACTION_ITEM_DONE, str(item.id), user="U2", view=home
+    )
     await harness.deps.drain()
     [item] = await actions(harness)
     assert item.status == "done"
@@ -359,16 +361,16 @@ async def test_action_item_mistakes_are_field_errors(harness: Harness) -> None:
     past = await harness.driver.view_submission(
         ids.VIEW_ACTION_ITEM, action_values(due="2026-11-01"), user="U1"
     )
-    assert past.json["errors"] == {ids.BLOCK_ACTION_DUE: "Pick a due date from today on."}
+    assert past.json["errors"] == {ids.BLOCK_ACTION_ITEM_DUE: "Pick a due date from today on."}
     empty = await harness.driver.view_submission(
         ids.VIEW_ACTION_ITEM, action_values(text="  "), user="U1"
     )
-    assert ids.BLOCK_ACTION_TEXT in empty.json["errors"]
+    assert ids.BLOCK_ACTION_ITEM_TEXT in empty.json["errors"]
     other_channel = await harness.driver.view_submission(
         ids.VIEW_ACTION_ITEM, action_values(theme="1"), user="U1"
     )
     assert other_channel.json["errors"] == {
-        ids.BLOCK_ACTION_THEME: "That theme is not in this channel."
+        ids.BLOCK_ACTION_ITEM_THEME: "That theme is not in this channel."
     }
     assert await actions(harness) == []
 
@@ -378,9 +380,11 @@ async def test_a_done_button_from_another_workspace_does_nothing(harness: Harnes
     await harness.driver.view_submission(ids.VIEW_ACTION_ITEM, action_values(), user="U1")
     [item] = await actions(harness)
     await harness.driver_for(OTHER_TEAM).block_action(
-        ids.ACTION_ACTION_DONE, str(item.id), user="U2", channel="C1"
+        ids.ACTION_ACTION_ITEM_DONE, str(item.id), user="U2", channel="C1"
     )
-    await harness.driver.block_action(ids.ACTION_ACTION_DONE, str(item.id), user="U2", channel="C9")
+    await harness.driver.block_action(
+        ids.ACTION_ACTION_ITEM_DONE, str(item.id), user="U2", channel="C9"
+    )
     assert [a.status for a in await actions(harness)] == ["open"]
 
 
@@ -395,30 +399,32 @@ def settings_values(
     tz: str = "Europe/Lisbon",
 ) -> dict[str, object]:
     return input_values(
-        (ids.BLOCK_SETTINGS_DIGEST_DAY, A, static_select("4")),
-        (ids.BLOCK_SETTINGS_DIGEST_TIME, A, timepicker("16:30")),
-        (ids.BLOCK_SETTINGS_TIMEZONE, A, plain(tz)),
-        (ids.BLOCK_SETTINGS_VOTE_EMOJI, A, plain(vote)),
-        (ids.BLOCK_SETTINGS_WASTE_EMOJI, A, plain(waste)),
-        (ids.BLOCK_SETTINGS_VOTE_LIMIT, A, plain(limit or None)),
+        (ids.BLOCK_CHANNEL_SETTINGS_DIGEST_DAY, A, static_select("4")),
+        (ids.BLOCK_CHANNEL_SETTINGS_DIGEST_TIME, A, timepicker("16:30")),
+        (ids.BLOCK_CHANNEL_SETTINGS_TIMEZONE, A, plain(tz)),
+        (ids.BLOCK_CHANNEL_SETTINGS_VOTE_EMOJI, A, plain(vote)),
+        (ids.BLOCK_CHANNEL_SETTINGS_WASTE_EMOJI, A, plain(waste)),
+        (ids.BLOCK_CHANNEL_SETTINGS_VOTE_LIMIT, A, plain(limit or None)),
     )
 
 
 async def test_settings_are_saved_and_checked(harness: Harness) -> None:
     await harness.driver.command(ids.CMD_KAIZEN, "settings", user="U1", channel="C1")
-    modal = harness.fake.find_view(callback_id=ids.VIEW_SETTINGS, user="U1")
+    modal = harness.fake.find_view(callback_id=ids.VIEW_CHANNEL_SETTINGS, user="U1")
     assert modal is not None and ":+1:" in json.dumps(modal["blocks"])
     bad = await harness.driver.view_submission(
-        ids.VIEW_SETTINGS,
+        ids.VIEW_CHANNEL_SETTINGS,
         settings_values(tz="Mars/Olympus", vote=":wastebasket:", limit="0"),
         user="U1",
     )
     assert set(bad.json["errors"]) == {
-        ids.BLOCK_SETTINGS_TIMEZONE,
-        ids.BLOCK_SETTINGS_VOTE_EMOJI,
-        ids.BLOCK_SETTINGS_VOTE_LIMIT,
+        ids.BLOCK_CHANNEL_SETTINGS_TIMEZONE,
+        ids.BLOCK_CHANNEL_SETTINGS_VOTE_EMOJI,
+        ids.BLOCK_CHANNEL_SETTINGS_VOTE_LIMIT,
     }
-    ok = await harness.driver.view_submission(ids.VIEW_SETTINGS, settings_values(), user="U1")
+    ok = await harness.driver.view_submission(
+        ids.VIEW_CHANNEL_SETTINGS, settings_values(), user="U1"
+    )
     assert ok.status == 200 and not ok.text
     async with harness.deps.db.transaction() as s:
         ws = await get_or_add_workspace(s, team_id=TEAM, enterprise_id=None, now=harness.clock())

@@ -42,7 +42,7 @@ async def test_an_owner_is_reminded_once_a_day_from_nine_their_time(harness: Har
     shown = json.dumps(dm["blocks"])
     assert "Book the test env" in shown and "Write the runbook" in shown
     assert "Not due yet" not in shown and "Finished" not in shown
-    assert shown.count(ids.ACTION_ACTION_DONE) == 2
+    assert shown.count(ids.ACTION_ACTION_ITEM_DONE) == 2
 
     # The next day in Los Angeles, overdue and due items are reminded again, once.
     next_day = datetime(2026, 11, 17, 17, 0, tzinfo=UTC)
@@ -87,7 +87,7 @@ async def test_done_in_the_reminder_completes_the_item(harness: Harness) -> None
     await run_due_reminders(harness.deps, LA_9AM)
     dm = next(c for c in harness.fake.calls_to("chat.postMessage") if c.ok)
     clicked = await harness.driver.block_action(
-        ids.ACTION_ACTION_DONE,
+        ids.ACTION_ACTION_ITEM_DONE,
         str(item),
         user="U5",
         channel=str(dm.response["channel"]),
