@@ -30,7 +30,7 @@ from bot.domain.schedule import WeeklySchedule, local_clock, parse_iso_week
 from bot.domain.wastes import CATEGORIES
 from bot.usecases.claims import RETRY_FAILED_AFTER, claim, finish
 from bot.usecases.clients import client_for_workspace
-from bot.views.digest import build_digest_message, digest_chart_title
+from bot.views.digest import build_digest_message, digest_chart_title, digest_window
 from storage import digest as digest_store
 from storage import jobs as runs
 from storage.channels import get_channel_config
@@ -118,7 +118,8 @@ def render_digest_chart(digest: Digest, title: str) -> bytes:
     }
     trend = [(f"{p.start.day} {p.start:%b}", p.count, p.minutes) for p in digest.data.trend]
     return render_flow_chart(
-        title=title,
+        # Every image carries the days its data covers.
+        title=f"{title} · {digest_window(digest.data.start, digest.data.end)}",
         categories=categories,
         # A first week has nothing to compare with: no "new" on every bar.
         previous=previous if digest.previous_count else None,

@@ -212,6 +212,16 @@ def build_digest_message(
     return {"text": summary, "blocks": blocks}
 
 
+def digest_window(start: datetime, end: datetime) -> str:
+    """The days a digest covers, for its chart: ``16–22 Nov 2026``, ``28 Oct – 3 Nov 2026``."""
+    last = end - timedelta(microseconds=1)
+    if (start.year, start.month) == (last.year, last.month):
+        return f"{start.day}–{last.day} {last:%b %Y}"
+    if start.year == last.year:
+        return f"{start.day} {start:%b} – {last.day} {last:%b %Y}"
+    return f"{start.day} {start:%b %Y} – {last.day} {last:%b %Y}"
+
+
 def digest_chart_title(channel_name: str | None, period: Period) -> str:
     where = f"#{channel_name}" if channel_name else "This channel"
     return f"{where}: waste this {PERIOD_WORDS[period]}"
