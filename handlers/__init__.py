@@ -18,7 +18,6 @@ from handlers import (
     wait,
     waste,
 )
-from handlers import help as help_
 
 BUILT = (
     waste,
@@ -34,11 +33,8 @@ BUILT = (
     retro,
     lifecycle,
 )
-NOT_BUILT_YET: tuple[str, ...] = ()
 
 
 def register_all(app: AsyncApp) -> None:
     for module in BUILT:
         module.register(app)
-    for command in NOT_BUILT_YET:
-        help_.register_placeholder(app, command)

@@ -44,12 +44,3 @@ def register_command(app: AsyncApp, name: str, listener: CommandListener) -> Non
 
     answer.__name__ = listener.__name__
     app.command(name)(answer)
-
-
-def register_placeholder(app: AsyncApp, command: str) -> None:
-    async def answer_help(ack: AsyncAck, body: dict[str, Any]) -> None:
-        cmd = Command.model_validate(body)
-        problem = unknown_subcommand(cmd) if cmd.subcommand else None
-        await ack(**build_help(command, problem=problem, not_built=True))
-
-    app.command(command)(answer_help)

@@ -8,7 +8,7 @@ from slack_sdk.models.blocks import HeaderBlock, MarkdownTextObject, SectionBloc
 
 from bot import ids
 from bot.domain.wastes import CATEGORIES, category_synonyms
-from bot.views.common import build_ephemeral, context_line
+from bot.views.common import build_ephemeral
 
 Usage = tuple[str, str]
 
@@ -100,9 +100,7 @@ def _waste_guide() -> list[dict[str, Any]]:
     ]
 
 
-def build_help(
-    command: str, *, problem: str | None = None, not_built: bool = False
-) -> dict[str, Any]:
+def build_help(command: str, *, problem: str | None = None) -> dict[str, Any]:
     intro, usages = HELP[command]
     blocks: list[dict[str, Any]] = []
     if problem:
@@ -113,12 +111,6 @@ def build_help(
     blocks.append(SectionBlock(text=MarkdownTextObject(text=lines)).to_dict())
     if command == ids.CMD_WASTE:
         blocks += _waste_guide()
-    if not_built:
-        blocks.append(
-            context_line(
-                f":construction: `{command}` is not available yet: it is still being built."
-            )
-        )
     fallback = f"{command}: {intro}"
     if problem:
         fallback = f"{problem} {fallback}"
