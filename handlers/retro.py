@@ -20,6 +20,8 @@ from bot import ids
 from bot.deps import Deps
 from bot.domain.errors import InvalidInput, KaizenError
 from bot.domain.retro import (
+    Note,
+    Retro,
     RetroTemplate,
     clean_retro_title,
     clean_votes_per_person,
@@ -343,6 +345,16 @@ async def press_nudge(
 # -- the summary's buttons --------------------------------------------------------------------
 
 
+async def _summary_note(
+    body: dict[str, Any], respond: AsyncRespond, context: Any, deps: Deps
+) -> tuple[BlockActions, Origin, tuple[Retro, Note]] | None:
+    """What a summary button is about; None (the presser told why) when it is gone."""
+    action = BlockActions.model_validate(body)
+    origin = Origin.of(context)
+    found = await _or_refuse(respond, lambda: retros.summary_note(deps, origin, _ref(action)))
+    return None if found is None else (action, origin, found)
+
+
 async def open_theme_from_note(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -352,12 +364,10 @@ async def open_theme_from_note(
     deps: Deps,
 ) -> None:
     await ack()
-    action = BlockActions.model_validate(body)
-    origin = Origin.of(context)
-    found = await _or_refuse(respond, lambda: retros.summary_note(deps, origin, _ref(action)))
+    found = await _summary_note(body, respond, context, deps)
     if found is None:
         return
-    retro, note = found
+    action, origin, (retro, note) = found
     draft = retros.theme_draft(retro, note)
     await open_theme_form(
         client, deps, origin, action.trigger_id, retro.channel_id, action.response_url, draft
@@ -373,12 +383,10 @@ async def open_action_from_note(
     deps: Deps,
 ) -> None:
     await ack()
-    action = BlockActions.model_validate(body)
-    origin = Origin.of(context)
-    found = await _or_refuse(respond, lambda: retros.summary_note(deps, origin, _ref(action)))
+    found = await _summary_note(body, respond, context, deps)
     if found is None:
         return
-    retro, note = found
+    action, _, (retro, note) = found
     meta = RetroModalMeta(c=retro.channel_id, i=retro.id)
     view = build_action_modal(
         metadata=meta.dump(),
