@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
@@ -37,24 +39,39 @@ async def postgres_reachable() -> bool:
     return True
 
 
-async def create_postgres_database() -> str:
-    name = f"kaizen_test_{secrets.token_hex(4)}"
-    conn = await asyncpg.connect(PG_ADMIN_URL)
+async def create_postgres_database(
+    admin_url: str = PG_ADMIN_URL, prefix: str = "kaizen_test"
+) -> str:
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    conn = await asyncpg.connect(admin_url)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    base = admin_url.rsplit("/", 1)[0]
     return f"{base.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
 
 
-async def drop_postgres_database(url: str) -> None:
+async def drop_postgres_database(url: str, admin_url: str = PG_ADMIN_URL) -> None:
+    """Drop it even while something is still connected (``WITH (FORCE)``)."""
     name = url.rsplit("/", 1)[1]
-    conn = await asyncpg.connect(PG_ADMIN_URL)
+    conn = await asyncpg.connect(admin_url)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@asynccontextmanager
+async def empty_postgres_database(
+    admin_url: str = PG_ADMIN_URL, prefix: str = "kaizen_test"
+) -> AsyncIterator[str]:
+    """A new database with no tables (not migrated), dropped when the block exits."""
+    url = await create_postgres_database(admin_url, prefix)
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(url, admin_url)
 
 
 async def migrated_sqlite_template(folder: Path) -> Path:
