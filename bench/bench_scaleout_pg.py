@@ -17,54 +17,30 @@ import asyncio
 import itertools
 import json
 import os
-import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from aiohttp import ClientSession
+
+# The processes are started, watched and ended by the same helpers as the scale-out test's.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import ids
-from bot.server import EVENTS_PATH, HEALTH_PATH
 from fake_slack import FakeSlack, SlackDriver
-from fake_slack.driver import DriverResponse, input_values, plain, static_select
+from fake_slack.driver import DriverResponse
+from tests.support.databases import empty_postgres_database
+from tests.support.kaizen import theme_values
+from tests.support.processes import LogCounts, bot_processes
+from tests.support.scaleout import apologised, step_values
 
 SECRET = "bench-secret"
 TEAM = "TSCALE"
 STEP_CHANNELS = ("C1", "C2")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def step_values(name: str) -> dict[str, Any]:
-    a = ids.ACTION_VSM_INPUT
-    return input_values(
-        (ids.BLOCK_VSM_NAME, a, plain(name)), (ids.BLOCK_VSM_PROCESS, a, plain("1h"))
-    )
-
-
-def theme_values(title: str) -> dict[str, Any]:
-    a = ids.ACTION_KAIZEN_INPUT
-    return input_values(
-        (ids.BLOCK_THEME_TITLE, a, plain(title)),
-        (ids.BLOCK_THEME_PROBLEM, a, plain("It takes too long.")),
-        (ids.BLOCK_THEME_CATEGORY, a, static_select(None)),
-    )
-
-
-def failed(response: DriverResponse) -> bool:
-    text = response.text or ""
-    return response.status != 200 or "Not saved" in text or "went wrong" in text
 
 
 def refused_for_cap(response: DriverResponse) -> bool:
@@ -72,17 +48,26 @@ def refused_for_cap(response: DriverResponse) -> bool:
     return body.get("response_action") == "errors" and "30 steps" in json.dumps(body)
 
 
-async def wait_healthy(port: int, deadline: float) -> None:
-    async with ClientSession() as http:
-        while time.monotonic() < deadline:
-            try:
-                async with http.get(f"http://127.0.0.1:{port}{HEALTH_PATH}") as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"the process on port {port} did not become healthy")
+async def seed_themes(fake: FakeSlack, driver: SlackDriver) -> list[str]:
+    """Three themes to vote on; the ts of each one's message."""
+    for k in range(3):
+        await driver.view_submission(
+            ids.VIEW_THEME,
+            theme_values(f"Voted theme {k}"),
+            user="U1",
+            view_id=f"VSEED{k}",
+            private_metadata=json.dumps({"c": "C1"}),
+        )
+    theme_ts: list[str] = []
+    poll_until = time.monotonic() + 30
+    while len(theme_ts) < 3 and time.monotonic() < poll_until:
+        theme_ts = [
+            str(c.response["ts"])
+            for c in fake.calls_to("chat.postMessage")
+            if "Voted theme" in str(c.args.get("text"))
+        ]
+        await asyncio.sleep(0.05)
+    return theme_ts
 
 
 class Load:
@@ -100,7 +85,7 @@ class Load:
     def _record(self, kind: str, responses: list[DriverResponse]) -> bool:
         self.seen["requests"] += len(responses)
         self.slowest = max([self.slowest, *(r.elapsed for r in responses)])
-        bad = [r for r in responses if failed(r)]
+        bad = [r for r in responses if apologised(r)]
         self.seen["errors"] += len(bad)
         self.seen[f"errors.{kind}"] += len(bad)
         return not bad
@@ -164,117 +149,70 @@ class Load:
                 self.acked_logs.add(trigger)
 
 
-async def main(admin_url: str, seconds: float, clients: int) -> int:
-    name = f"kaizen_bench_{secrets.token_hex(4)}"
+async def count_rows(database_url: str) -> dict[str, Any]:
+    """What the database holds after the load."""
+    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        admin = await asyncpg.connect(admin_url, timeout=3)
+        return {
+            "per_map": await conn.fetch(
+                "SELECT channel_id, count(*) AS n, max(position) AS top, "
+                "count(DISTINCT position) AS positions FROM vsm_steps GROUP BY channel_id"
+            ),
+            "themes": await conn.fetchval("SELECT count(*) FROM themes") - 3,
+            "numbers_ok": await conn.fetchval(
+                "SELECT count(DISTINCT number) = count(*) AND max(number) = count(*) FROM themes"
+            ),
+            "votes": await conn.fetchval("SELECT count(*) FROM votes"),
+            "logged": await conn.fetchval(
+                "SELECT count(*) FROM observations WHERE channel_id='C4'"
+            ),
+        }
+    finally:
+        await conn.close()
+
+
+async def main(admin_url: str, seconds: float, clients: int) -> int:
+    try:
+        await (await asyncpg.connect(admin_url, timeout=3)).close()
     except (OSError, TimeoutError, asyncpg.PostgresError) as error:
         print(f"PostgreSQL not reachable at {admin_url} ({error}): nothing measured")
         return 0
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    database_url = f"{base}/{name}"
-    processes: list[subprocess.Popen[bytes]] = []
-    logs: list[Path] = []
-    try:
-        async with FakeSlack() as fake:
-            ports = [free_port(), free_port()]
-            folder = Path(tempfile.mkdtemp(prefix="kaizen-scaleout-"))
-            for n, port in enumerate(ports):
-                env = {
-                    **os.environ,
-                    "SLACK_BOT_TOKEN": "xoxb-bench",
-                    "SLACK_SIGNING_SECRET": SECRET,
-                    "SLACK_API_URL": fake.api_url,
-                    "DATABASE_URL": database_url,
-                    "PORT": str(port),
-                    "LOG_LEVEL": "WARNING",
-                }
-                logs.append(folder / f"process-{n}.log")
-                processes.append(
-                    subprocess.Popen(  # noqa: ASYNC220 - started once, before the load
-                        [sys.executable, "-m", "bot", "run"],
-                        env=env,
-                        cwd=folder,
-                        stdout=subprocess.DEVNULL,
-                        stderr=logs[-1].open("wb"),
-                    )
-                )
-            deadline = time.monotonic() + 60
-            try:
-                await asyncio.gather(*(wait_healthy(p, deadline) for p in ports))
-            except RuntimeError:
-                for process, log in zip(processes, logs, strict=True):
-                    print(f"exit {process.poll()}: {log.read_text(errors='replace')[-2000:]}")
-                raise
-            started_both = all(p.poll() is None for p in processes)
-            drivers = [
-                await SlackDriver(
-                    f"http://127.0.0.1:{p}{EVENTS_PATH}",
+    with tempfile.TemporaryDirectory(prefix="kaizen-scaleout-") as logs:
+        async with empty_postgres_database(admin_url, "kaizen_bench") as database_url:
+            async with (
+                FakeSlack() as fake,
+                bot_processes(
+                    api_url=fake.api_url,
+                    database_url=database_url,
+                    folder=Path(logs),
                     signing_secret=SECRET,
-                    team_id=TEAM,
-                    fake=fake,
-                ).__aenter__()
-                for p in ports
-            ]
-            theme_ts = []
-            for k in range(3):
-                await drivers[0].view_submission(
-                    ids.VIEW_THEME,
-                    theme_values(f"Voted theme {k}"),
-                    user="U1",
-                    view_id=f"VSEED{k}",
-                    private_metadata=json.dumps({"c": "C1"}),
-                )
-            poll_until = time.monotonic() + 10
-            while len(theme_ts) < 3 and time.monotonic() < poll_until:
-                theme_ts = [
-                    str(c.response["ts"])
-                    for c in fake.calls_to("chat.postMessage")
-                    if "Voted theme" in str(c.args.get("text"))
+                    log_level="WARNING",
+                ) as processes,
+                AsyncExitStack() as stack,
+            ):
+                started_both = all(p.process.poll() is None for p in processes)
+                drivers: list[SlackDriver] = [
+                    await stack.enter_async_context(
+                        p.driver(fake, signing_secret=SECRET, team_id=TEAM)
+                    )
+                    for p in processes
                 ]
-                await asyncio.sleep(0.05)
-            load = Load(drivers, theme_ts)
-            stop_at = time.monotonic() + seconds
+                theme_ts = await seed_themes(fake, drivers[0])
+                load = Load(drivers, theme_ts)
+                stop_at = time.monotonic() + seconds
 
-            async def client() -> None:
-                while time.monotonic() < stop_at:
-                    await load.one()
+                async def client() -> None:
+                    while time.monotonic() < stop_at:
+                        await load.one()
 
-            began = time.perf_counter()
-            await asyncio.gather(*(client() for _ in range(clients)))
-            elapsed = time.perf_counter() - began
-            for driver in drivers:
-                await driver.aclose()
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=20)
-        conn = await asyncpg.connect(f"{admin_url.rsplit('/', 1)[0]}/{name}")
-        try:
-            per_map = await conn.fetch(
-                "SELECT channel_id, count(*) AS n, max(position) AS top, "
-                "count(DISTINCT position) AS positions FROM vsm_steps GROUP BY channel_id"
-            )
-            steps = sum(r["n"] for r in per_map)
-            themes = await conn.fetchval("SELECT count(*) FROM themes") - 3
-            numbers_ok = await conn.fetchval(
-                "SELECT count(DISTINCT number) = count(*) AND max(number) = count(*) FROM themes"
-            )
-            votes = await conn.fetchval("SELECT count(*) FROM votes")
-            logged = await conn.fetchval("SELECT count(*) FROM observations WHERE channel_id='C4'")
-        finally:
-            await conn.close()
-        text = "\n".join(p.read_text(errors="replace") for p in logs)
-        retried = text.count("db.transaction_retried")
-        deadlocks_retried = text.count("sqlstate=40P01")
-        reached_users = text.count("listener.failed")
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+                began = time.perf_counter()
+                await asyncio.gather(*(client() for _ in range(clients)))
+                elapsed = time.perf_counter() - began
+            rows = await count_rows(database_url)
+            counts = LogCounts.of(processes)
+    per_map, themes, numbers_ok = rows["per_map"], rows["themes"], rows["numbers_ok"]
+    votes, logged = rows["votes"], rows["logged"]
+    steps = sum(r["n"] for r in per_map)
     caps = ", ".join(
         f"{r['channel_id']} {r['n']} steps (positions 1..{r['top']}, {r['positions']} distinct)"
         for r in sorted(per_map, key=lambda r: r["channel_id"])
@@ -291,9 +229,9 @@ async def main(admin_url: str, seconds: float, clients: int) -> int:
         f"errors users saw: {load.seen['errors']} "
         f"(steps {load.seen['errors.step']}, themes {load.seen['errors.theme']}, "
         f"votes {load.seen['errors.vote']}, logs {load.seen['errors.log']}); "
-        f"listener failures logged: {reached_users}"
+        f"listener failures logged: {counts.listener_failures}"
     )
-    print(f"transactions retried: {retried}, of which deadlocks: {deadlocks_retried}")
+    print(f"transactions retried: {counts.retried}, of which deadlocks: {counts.deadlocks_retried}")
     print(
         f"steps: {steps} stored / {load.acked_steps} acknowledged; "
         f"{load.seen['steps refused at the cap']} refused at the 30-step cap; {caps}"
