@@ -135,7 +135,7 @@ def build_app(
     ) -> None:
         context["deps"] = deps
         # In Socket Mode no HTTP edge started the clock; here it is the request's first step.
-        start_reply_clock(restart=request.mode == "socket_mode")
+        start_reply_clock(deps.reply_budget, restart=request.mode == "socket_mode")
         context["client"] = ReplyBudgetClient.like(context["client"])
         await next()
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, ParamSpec, TypeVar
 
-from bot.reply_budget import clear_reply_clock
+from bot.reply_budget import REPLY_BUDGET, clear_reply_clock
 from bot.settings import Settings
 from storage.db import Database
 from storage.secrets import TokenSealer
@@ -37,6 +37,8 @@ class Deps:
     db: Database
     clock: Callable[[], datetime] = utc_now
     cpu: Executor = field(default_factory=lambda: ThreadPoolExecutor(2, "kaizen-cpu"))
+    reply_budget: float = REPLY_BUDGET
+    """Seconds from a request's arrival to its reply (see ``bot.reply_budget``)."""
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
     _running: set[str] = field(default_factory=set, init=False, repr=False)
     _again: set[str] = field(default_factory=set, init=False, repr=False)

@@ -33,7 +33,7 @@ def build_web_app(app: AsyncApp, deps: Deps, *, slack_routes: bool = True) -> we
     signing_secret = secret.get_secret_value() if secret else None
 
     async def slack_events(request: web.Request) -> web.Response:
-        return await dispatch_slack_request(app, request, signing_secret)
+        return await dispatch_slack_request(app, request, signing_secret, deps.reply_budget)
 
     async def healthz(_request: web.Request) -> web.Response:
         if not await deps.db.ping():
@@ -70,10 +70,10 @@ def build_web_app(app: AsyncApp, deps: Deps, *, slack_routes: bool = True) -> we
 
 
 async def dispatch_slack_request(
-    app: AsyncApp, request: web.Request, signing_secret: str | None
+    app: AsyncApp, request: web.Request, signing_secret: str | None, reply_budget: float
 ) -> web.Response:
     """Verify, then check the shape, then hand to Bolt: nothing unverified is read or logged."""
-    start_reply_clock()
+    start_reply_clock(reply_budget)
     raw = await request.read()
     refused = check_signature(
         secret=signing_secret, headers=request.headers, body=raw, now=time.time()

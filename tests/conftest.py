@@ -84,3 +84,13 @@ async def harness(db: Database, clock: FrozenClock) -> AsyncIterator[Harness]:
 
     async with running_app(db, clock) as running:
         yield running
+
+
+@pytest.fixture
+async def deadline_harness(db: Database, clock: FrozenClock) -> AsyncIterator[Harness]:
+    """The app with its own reply budget, for the tests of Slack's three-second deadline."""
+    from bot.reply_budget import REPLY_BUDGET
+    from tests.support.harness import running_app
+
+    async with running_app(db, clock, reply_budget=REPLY_BUDGET) as running:
+        yield running

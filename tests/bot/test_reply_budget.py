@@ -14,20 +14,20 @@ SLOW = "Slack is slow right now"
 
 
 async def test_a_rate_limited_modal_answers_that_slack_is_slow_instead_of_waiting(
-    harness: Harness,
+    deadline_harness: Harness,
 ) -> None:
-    harness.fake.rate_limit_next("views.open", retry_after=3)
-    response = await harness.driver.command("/waste", "", user="U1", channel="C1")
+    deadline_harness.fake.rate_limit_next("views.open", retry_after=3)
+    response = await deadline_harness.driver.command("/waste", "", user="U1", channel="C1")
     assert response.status == 200
     assert SLOW in response.json["text"]
     # Waiting out Retry-After: 3 would have missed Slack's deadline, so it was not retried.
-    assert [c.status for c in harness.fake.calls_to("views.open")] == [429]
+    assert [c.status for c in deadline_harness.fake.calls_to("views.open")] == [429]
 
 
-async def test_a_hanging_modal_answers_that_slack_is_slow(harness: Harness) -> None:
-    hold = harness.fake.hold_next("views.open")
+async def test_a_hanging_modal_answers_that_slack_is_slow(deadline_harness: Harness) -> None:
+    hold = deadline_harness.fake.hold_next("views.open")
     try:
-        response = await harness.driver.command("/wait", "", user="U1", channel="C1")
+        response = await deadline_harness.driver.command("/wait", "", user="U1", channel="C1")
     finally:
         hold.release()
     assert response.status == 200
@@ -35,20 +35,20 @@ async def test_a_hanging_modal_answers_that_slack_is_slow(harness: Harness) -> N
     assert hold.arrived.is_set()
 
 
-async def test_a_short_rate_limit_is_still_waited_out(harness: Harness) -> None:
-    harness.fake.rate_limit_next("views.open", retry_after=0)
-    response = await harness.driver.command("/waste", "", user="U1", channel="C1")
+async def test_a_short_rate_limit_is_still_waited_out(deadline_harness: Harness) -> None:
+    deadline_harness.fake.rate_limit_next("views.open", retry_after=0)
+    response = await deadline_harness.driver.command("/waste", "", user="U1", channel="C1")
     assert response.status == 200
     assert response.text == ""
-    assert [c.status for c in harness.fake.calls_to("views.open")] == [429, 200]
+    assert [c.status for c in deadline_harness.fake.calls_to("views.open")] == [429, 200]
 
 
 async def test_a_shortcut_whose_modal_hangs_tells_the_user_after_the_reply(
-    harness: Harness,
+    deadline_harness: Harness,
 ) -> None:
-    hold = harness.fake.hold_next("views.open")
+    hold = deadline_harness.fake.hold_next("views.open")
     try:
-        response = await harness.driver.message_shortcut(
+        response = await deadline_harness.driver.message_shortcut(
             ids.SHORTCUT_LOG_WASTE,
             user="U1",
             channel="C1",
@@ -58,28 +58,38 @@ async def test_a_shortcut_whose_modal_hangs_tells_the_user_after_the_reply(
     finally:
         hold.release()
     assert response.status == 200
-    told = await harness.fake.wait_for("response_url", lambda c: SLOW in str(c.args.get("text")))
+    told = await deadline_harness.fake.wait_for(
+        "response_url", lambda c: SLOW in str(c.args.get("text"))
+    )
     assert told.ok
 
 
 async def test_slack_failing_at_the_first_request_is_not_reported_as_an_uninstall(
-    harness: Harness,
+    deadline_harness: Harness,
 ) -> None:
-    harness.fake.server_error_next("auth.test", status=500, times=3)
-    response = await harness.driver.command("/waste", "waiting 2h for CI", user="U1", channel="C1")
+    deadline_harness.fake.server_error_next("auth.test", status=500, times=3)
+    response = await deadline_harness.driver.command(
+        "/waste", "waiting 2h for CI", user="U1", channel="C1"
+    )
     assert response.status == 200
     text = response.text
     assert SLOW in text
     assert "not installed" not in text and "nothing was stored" not in text
     # The failure was not remembered: once Slack answers, the same command works.
-    again = await harness.driver.command("/waste", "waiting 2h for CI", user="U1", channel="C1")
+    again = await deadline_harness.driver.command(
+        "/waste", "waiting 2h for CI", user="U1", channel="C1"
+    )
     assert "Waiting" in str(again.json)
 
 
-async def test_a_revoked_token_is_still_reported_as_not_installed(harness: Harness) -> None:
-    harness.fake.fail_next("auth.test", error="invalid_auth")
-    response = await harness.driver.command("/waste", "waiting 2h for CI", user="U1", channel="C1")
+async def test_a_revoked_token_is_still_reported_as_not_installed(
+    deadline_harness: Harness,
+) -> None:
+    deadline_harness.fake.fail_next("auth.test", error="invalid_auth")
+    response = await deadline_harness.driver.command(
+        "/waste", "waiting 2h for CI", user="U1", channel="C1"
+    )
     assert response.status == 200
     # Bolt says it through the command's response URL when there is one.
-    told = await harness.fake.wait_for("response_url")
+    told = await deadline_harness.fake.wait_for("response_url")
     assert told.args["text"] == NOT_INSTALLED
