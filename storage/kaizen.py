@@ -8,12 +8,16 @@ SQL.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from bot.domain.channels import ChannelConfig
 from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.hypotheses import Hypothesis, Metric, Verdict
 from bot.domain.kaizen import (
@@ -38,8 +42,9 @@ from bot.domain.votes import over_vote_limit
 from bot.domain.wastes import WasteCategory
 from storage import retro as retro_store
 from storage import waste as waste_store
+from storage.channels import channel_config
 from storage.models import ActionItem as ActionRow
-from storage.models import Step, Subscription, Workspace
+from storage.models import ChannelSettings, Step, Subscription, Workspace
 from storage.models import Theme as ThemeRow
 from storage.models import ThemeEvent as EventRow
 from storage.models import Vote as VoteRow
@@ -350,6 +355,99 @@ async def count_open_votes(session: AsyncSession, *, scope: Scope, user_id: str)
     return int(count or 0)
 
 
+@dataclass(frozen=True, slots=True)
+class ReactedMessage:
+    """What a reaction on a channel message needs to know, read in one statement."""
+
+    config: ChannelConfig
+    """The channel's settings (its vote and waste emoji, its vote limit)."""
+    theme: Theme | None
+    """The theme the message was posted for, if it is a theme message."""
+    ahead: int
+    """How many of the channel's open themes rank ahead of the theme (with one more vote,
+    when asked for), as the backlog and App Home rank them."""
+
+
+def _ranked_ahead(extra: int) -> Any:
+    """Open themes of the theme's channel ranked ahead of it, were it ``extra`` votes more."""
+    other = aliased(ThemeRow)
+    theirs = (
+        select(func.count(VoteRow.id))
+        .where(VoteRow.theme_id == other.id)
+        .correlate(other)
+        .scalar_subquery()
+    )
+    older = or_(
+        other.created_at < ThemeRow.created_at,
+        and_(other.created_at == ThemeRow.created_at, other.id < ThemeRow.id),
+    )
+    # More votes, or as many and older (the tie-break): with each count read once.
+    return (
+        select(func.count(other.id))
+        .where(
+            other.workspace_id == ThemeRow.workspace_id,
+            other.channel_id == ThemeRow.channel_id,
+            other.status.in_(_OPEN),
+            other.id != ThemeRow.id,
+            theirs + case((older, 1), else_=0) > _vote_count() + extra,
+        )
+        .correlate(ThemeRow)
+        .scalar_subquery()
+    )
+
+
+def _select_reacted(extra: int) -> Any:
+    # One row always, settings and theme each where there is one: a channel without a
+    # settings row has the defaults, most messages are no theme.
+    one = select(literal(1).label("one")).subquery("one")
+    return (
+        select(ChannelSettings, ThemeRow, Step.name, _vote_count(), _ranked_ahead(extra))
+        .select_from(one)
+        .outerjoin(
+            ChannelSettings,
+            and_(
+                ChannelSettings.workspace_id == bindparam("workspace_id"),
+                ChannelSettings.channel_id == bindparam("channel_id"),
+            ),
+        )
+        .outerjoin(
+            ThemeRow,
+            and_(
+                ThemeRow.workspace_id == bindparam("workspace_id"),
+                ThemeRow.message_channel == bindparam("channel_id"),
+                ThemeRow.message_ts == bindparam("message_ts"),
+            ),
+        )
+        .outerjoin(Step, Step.id == ThemeRow.step_id)
+    )
+
+
+_REACTED = {extra: _select_reacted(extra) for extra in (0, 1)}
+"""Built once: every reaction reads it."""
+
+
+async def find_reacted_message(
+    session: AsyncSession, *, scope: Scope, message_ts: str, one_more_vote: bool
+) -> ReactedMessage:
+    """The channel's settings and the theme posted as message ``message_ts``, if it is one,
+    with its rank (judged with one more vote when ``one_more_vote``)."""
+    params = {"workspace_id": scope.workspace_id, "channel_id": scope.channel_id}
+    found = (
+        await session.execute(_REACTED[int(one_more_vote)], params | {"message_ts": message_ts})
+    ).one()
+    settings, row, step_name, votes, ahead = found
+    theme = _theme((row, step_name, votes)) if row is not None else None
+    return ReactedMessage(config=channel_config(settings), theme=theme, ahead=int(ahead or 0))
+
+
+_VOTES: Any = VoteRow.__table__
+_ADD_VOTE = {
+    name: module.insert(_VOTES).on_conflict_do_nothing().returning(_VOTES.c.id)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+"""INSERT … ON CONFLICT DO NOTHING RETURNING id, built once."""
+
+
 async def add_vote(
     session: AsyncSession,
     *,
@@ -367,16 +465,14 @@ async def add_vote(
         # themselves and both stay over the limit.
         key = f"{scope.workspace_id}:{scope.channel_id}:{user_id}"
         await advisory_lock(session, space=VOTE_LOCKS, key=key)
-    new_id = await insert_ignoring_conflict(
-        session,
-        VoteRow.__table__,  # type: ignore[arg-type]
-        {
-            "workspace_id": scope.workspace_id,
-            "theme_id": theme.id,
-            "user_id": user_id,
-            "created_at": now,
-        },
-    )
+    values = {
+        "workspace_id": scope.workspace_id,
+        "theme_id": theme.id,
+        "user_id": user_id,
+        "created_at": now,
+    }
+    inserted = await session.execute(_ADD_VOTE[session.get_bind().dialect.name], values)
+    new_id = inserted.scalar_one_or_none()
     if new_id is None:
         return VoteOutcome.ALREADY_COUNTED
     if limit is not None:

@@ -1,4 +1,4 @@
-"""App Home: published when a person opens it, and again when their kaizen changes.
+"""App Home: published when a person opens it, and again when what it shows of them changes.
 
 Whatever the number of channels, one publish costs a fixed number of queries and one
 ``users.conversations`` listing (paged by Slack, 1000 channels a page).
@@ -6,6 +6,7 @@ Whatever the number of channels, one publish costs a fixed number of queries and
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from slack_sdk.errors import SlackApiError
@@ -70,7 +71,15 @@ async def publish_home(client: AsyncWebClient, deps: Deps, origin: Origin, user:
 
 
 def refresh_home(client: AsyncWebClient, deps: Deps, origin: Origin, *users: str) -> None:
-    """Re-publish the Home tab of each person after a change that shows there."""
+    """Re-publish the Home tab of each person (when they open it, or after a change that shows
+    there).
+
+    One publish per person at a time: a request made while one is under way publishes once
+    more when it ends, from what is stored then, so the last publish shows the latest state.
+    """
     for user in dict.fromkeys(users):
         if user:
-            deps.spawn(publish_home(client, deps, origin, user), name="home.publish")
+            deps.spawn_coalesced(
+                f"home.publish:{origin.enterprise_id}:{origin.team_id}:{user}",
+                functools.partial(publish_home, client, deps, origin, user),
+            )

@@ -198,3 +198,18 @@ async def test_racing_updates_from_two_processes_end_on_the_final_count(harness:
         "1 vote,",
         "2 votes",
     ]
+
+
+async def test_a_retried_vote_shows_once_on_the_message_and_the_home(harness: Harness) -> None:
+    harness.fake.add_channel("C1", "team", members=["U1", "U2"])
+    ts = await propose(harness)
+    for retry in (None, 1, 2):
+        await harness.driver.reaction_added(
+            "+1", user="U2", channel="C1", ts=ts, event_id="EvRetried", retry_num=retry
+        )
+    await harness.deps.drain()
+    assert await vote_count(harness) == 1
+    assert "— 1 vote," in shown(harness, ts)
+    await harness.driver.app_home_opened("U2")
+    await harness.deps.drain()
+    assert "— 1 vote" in json.dumps(harness.fake.home("U2"), ensure_ascii=False)
