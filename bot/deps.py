@@ -67,13 +67,16 @@ class Deps:
         self._tasks.add(task)
         task.add_done_callback(self._finished)
 
-    def spawn_coalesced(self, key: str, make: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+    def spawn_coalesced(
+        self, key: str, make: Callable[[], Coroutine[Any, Any, Any]], *, gap: float = 0.0
+    ) -> None:
         """Like ``spawn``, but one run per ``key`` at a time: a request made while one is under
         way makes it run once more when it ends, however many requests came meanwhile.
 
         For refreshing what Slack shows from the database (a theme message after a burst of
         votes): the last run reads the final state, and Slack's rate limits see a few calls
-        instead of one per event.
+        instead of one per event. With a ``gap`` (seconds), a run again starts no sooner than
+        that after the one before started: a steady stream of requests costs one run per gap.
         """
         if key in self._running:
             self._again.add(key)
@@ -81,12 +84,16 @@ class Deps:
         self._running.add(key)
 
         async def run() -> None:
+            loop = asyncio.get_running_loop()
             try:
                 while True:
                     self._again.discard(key)
+                    started = loop.time()
                     await make()
                     if key not in self._again:
                         return
+                    if (pause := started + gap - loop.time()) > 0:
+                        await asyncio.sleep(pause)
             finally:
                 self._running.discard(key)
 

@@ -173,6 +173,33 @@ async def add_theme(
     return found
 
 
+_THEME_WITH_SETTINGS = (
+    _select_themes()
+    .add_columns(ChannelSettings)
+    .outerjoin(
+        ChannelSettings,
+        and_(
+            ChannelSettings.workspace_id == ThemeRow.workspace_id,
+            ChannelSettings.channel_id == ThemeRow.channel_id,
+        ),
+    )
+    .where(ThemeRow.workspace_id == bindparam("workspace_id"), ThemeRow.id == bindparam("theme_id"))
+)
+"""Built once: every vote re-renders a theme message from it."""
+
+
+async def get_theme_and_config(
+    session: AsyncSession, *, workspace_id: int, theme_id: int
+) -> tuple[Theme, ChannelConfig] | None:
+    """A theme with its channel's settings, in one statement (for its channel message)."""
+    params = {"workspace_id": workspace_id, "theme_id": theme_id}
+    found = (await session.execute(_THEME_WITH_SETTINGS, params)).first()
+    if found is None:
+        return None
+    row, step_name, votes, settings = found
+    return _theme((row, step_name, votes)), channel_config(settings)
+
+
 async def get_theme(session: AsyncSession, *, scope: Scope, number: int) -> Theme | None:
     """Theme K-``number`` of this channel; None for another channel's or workspace's."""
     return await _one_theme(
@@ -589,21 +616,28 @@ async def complete_action_item(
     return (_action(found), changed) if found else None
 
 
+_THEME_ACTIONS = (
+    _select_actions()
+    .where(
+        ActionRow.workspace_id == bindparam("workspace_id"),
+        ActionRow.theme_id == bindparam("theme_id"),
+    )
+    .order_by(
+        case((ActionRow.status == ActionStatus.OPEN.value, 0), else_=1),
+        ActionRow.due_date.is_(None),
+        ActionRow.due_date,
+        ActionRow.id,
+    )
+)
+"""Built once: every theme message shows them."""
+
+
 async def list_theme_actions(
     session: AsyncSession, *, workspace_id: int, theme_id: int
 ) -> list[ActionItem]:
     """A theme's action items: open ones first, then by due date."""
-    stmt = (
-        _select_actions()
-        .where(ActionRow.workspace_id == workspace_id, ActionRow.theme_id == theme_id)
-        .order_by(
-            case((ActionRow.status == ActionStatus.OPEN.value, 0), else_=1),
-            ActionRow.due_date.is_(None),
-            ActionRow.due_date,
-            ActionRow.id,
-        )
-    )
-    return [_action(r) for r in (await session.execute(stmt)).all()]
+    params = {"workspace_id": workspace_id, "theme_id": theme_id}
+    return [_action(r) for r in (await session.execute(_THEME_ACTIONS, params)).all()]
 
 
 async def list_owner_actions(
