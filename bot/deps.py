@@ -99,6 +99,10 @@ class Deps:
 
         self.spawn(run(), name=key)
 
+    def runs_again(self, key: str) -> bool:
+        """Whether the coalesced run under way for ``key`` will run once more when it ends."""
+        return key in self._again
+
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:

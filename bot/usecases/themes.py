@@ -8,6 +8,7 @@ per theme: one update in flight, changes meanwhile folded into one more a second
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -231,14 +232,14 @@ rate limit and of this process's time, and the last one shows the final count.""
 
 def refresh_theme_soon(client: AsyncWebClient, deps: Deps, origin: Origin, theme_id: int) -> None:
     """Show the stored theme on its message, after the reply; coalesced and paced per theme."""
+    key = f"kaizen.refresh:{origin.enterprise_id}:{origin.team_id}:{theme_id}"
     message = _ThemeMessage(client, deps, origin, theme_id)
 
     async def update() -> None:
-        if not await message.update():
+        if not await message.update(runs_again=lambda: deps.runs_again(key)):
             # Changed again meanwhile (in this process or another): one more, after the gap.
             refresh_theme_soon(client, deps, origin, theme_id)
 
-    key = f"kaizen.refresh:{origin.enterprise_id}:{origin.team_id}:{theme_id}"
     deps.spawn_coalesced(key, update, gap=THEME_UPDATE_GAP)
 
 
@@ -282,12 +283,14 @@ class _ThemeMessage:
     theme_id: int
     sent: _Shown | None = None
 
-    async def update(self) -> bool:
+    async def update(self, *, runs_again: Callable[[], bool] = lambda: False) -> bool:
         """Send what is stored, if it is not what was sent last; True when the message then
         shows the stored state (or cannot be updated), False when it changed meanwhile.
 
         Updates of one theme from several processes may land in any order: reading again
-        after the update tells whether this one may have landed over a newer one.
+        after the update tells whether this one may have landed over a newer one. When
+        ``runs_again`` says another update follows anyway (a change came meanwhile), that one
+        reads what is stored then, and this one does not.
         """
         shown = await _stored_theme(self.deps, self.origin, self.theme_id)
         if shown is None or shown == self.sent:
@@ -306,6 +309,8 @@ class _ThemeMessage:
             )
             return True
         self.sent = shown
+        if runs_again():
+            return True
         again = await _stored_theme(self.deps, self.origin, self.theme_id)
         return again is None or again == shown
 
