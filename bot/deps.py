@@ -16,12 +16,17 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, ParamSpec, TypeVar
 
+from bot.recent import Recent
 from bot.reply_budget import clear_reply_clock
 from bot.settings import Settings
 from storage.db import Database
 from storage.secrets import TokenSealer
 
 logger = logging.getLogger(__name__)
+
+HOME_OPEN_FOR = 30 * 60.0
+"""Seconds a person who opened their App Home counts as someone who may look at it again."""
+HOMES_REMEMBERED = 10_000
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -37,6 +42,12 @@ class Deps:
     db: Database
     clock: Callable[[], datetime] = utc_now
     cpu: Executor = field(default_factory=lambda: ThreadPoolExecutor(2, "kaizen-cpu"))
+    homes_opened: Recent = field(
+        default_factory=lambda: Recent(keep_for=HOME_OPEN_FOR, most=HOMES_REMEMBERED),
+        init=False,
+        repr=False,
+    )
+    """Who opened their App Home lately (``bot.usecases.home``)."""
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
     _running: set[str] = field(default_factory=set, init=False, repr=False)
     _again: set[str] = field(default_factory=set, init=False, repr=False)

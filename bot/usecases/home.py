@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -70,6 +71,27 @@ async def publish_home(client: AsyncWebClient, deps: Deps, origin: Origin, user:
         )
 
 
+def _person(origin: Origin, user: str) -> str:
+    return f"{origin.enterprise_id}:{origin.team_id}:{user}"
+
+
+def open_home(client: AsyncWebClient, deps: Deps, origin: Origin, user: str) -> None:
+    """A person opened their Home: publish it fresh, and keep it current for a while."""
+    deps.homes_opened.note(_person(origin, user), time.monotonic())
+    refresh_home(client, deps, origin, user)
+
+
+def refresh_open_home(client: AsyncWebClient, deps: Deps, origin: Origin, user: str) -> None:
+    """Re-publish the Home of a person who opened it lately (seen by this process).
+
+    For changes that only alter numbers on it (a vote): a Home not opened lately is built
+    fresh when it is opened, and publishing it meanwhile would cost a channel listing, five
+    queries and a publish for nobody to see.
+    """
+    if deps.homes_opened.seen(_person(origin, user), time.monotonic()):
+        refresh_home(client, deps, origin, user)
+
+
 def refresh_home(client: AsyncWebClient, deps: Deps, origin: Origin, *users: str) -> None:
     """Re-publish the Home tab of each person (when they open it, or after a change that shows
     there).
@@ -80,6 +102,6 @@ def refresh_home(client: AsyncWebClient, deps: Deps, origin: Origin, *users: str
     for user in dict.fromkeys(users):
         if user:
             deps.spawn_coalesced(
-                f"home.publish:{origin.enterprise_id}:{origin.team_id}:{user}",
+                f"home.publish:{_person(origin, user)}",
                 functools.partial(publish_home, client, deps, origin, user),
             )

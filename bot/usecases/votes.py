@@ -4,7 +4,7 @@ A reaction is read, claimed and counted in one transaction: the channel's emoji 
 theme the message is, the delivery's claim (a retried event counts once) and the vote itself.
 What follows the commit runs after the reply: the theme message shows the new count (paced and
 coalesced per theme, see ``bot.usecases.themes``), and the voter's App Home is published again
-only when the vote changed what it shows (the channel's top themes).
+only when the vote changed what it shows (the channel's top themes) and they opened it lately.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from bot.deps import Deps
 from bot.domain.channels import ChannelConfig
 from bot.domain.kaizen import Theme, VoteOutcome
 from bot.domain.votes import is_same_emoji, vote_limit_message
-from bot.usecases.home import refresh_home
+from bot.usecases.home import refresh_open_home
 from bot.usecases.notify import tell
 from bot.usecases.themes import refresh_theme_soon
 from bot.usecases.work import Origin, Reaction, Work, retried, workspace_transaction
@@ -133,7 +133,7 @@ async def cast_vote(client: AsyncWebClient, deps: Deps, reacted: Reacted) -> Not
     if outcome is VoteOutcome.COUNTED:
         refresh_theme_soon(client, deps, origin, theme.id)
         if target.on_home:
-            refresh_home(client, deps, origin, user)
+            refresh_open_home(client, deps, origin, user)
     elif outcome in (VoteOutcome.OVER_LIMIT, VoteOutcome.CLOSED):
         text = _not_counted(outcome, theme, limit)
         await tell(client, user=user, channel=scope.channel_id, message=build_error(text))
@@ -154,5 +154,5 @@ async def remove_vote(client: AsyncWebClient, deps: Deps, reacted: Reacted) -> N
     if removed:
         refresh_theme_soon(client, deps, reacted.origin, theme.id)
         if target.on_home:
-            refresh_home(client, deps, reacted.origin, reacted.user)
+            refresh_open_home(client, deps, reacted.origin, reacted.user)
     return None

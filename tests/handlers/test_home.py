@@ -170,3 +170,16 @@ async def test_home_publishes_for_one_person_are_coalesced_and_end_current(
     assert publishes(harness, "U2") == before + 2
     home = json.dumps(harness.fake.home("U2"), ensure_ascii=False)
     assert all(f"Theme {n} — 1 vote" in home for n in range(1, 4))
+
+
+async def test_a_vote_leaves_a_home_not_opened_lately_to_be_built_when_opened(
+    harness: Harness,
+) -> None:
+    harness.fake.add_channel("C1", "team", members=["U1", "U2"])
+    ts = await propose(harness, "Testers in refinement")
+    await harness.driver.reaction_added("+1", user="U2", channel="C1", ts=ts)
+    await harness.deps.drain()
+    assert publishes(harness, "U2") == 0
+    await open_home(harness, "U2")
+    home = json.dumps(harness.fake.home("U2"), ensure_ascii=False)
+    assert "Testers in refinement — 1 vote ·" in home
