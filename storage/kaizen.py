@@ -390,9 +390,9 @@ class ReactedMessage:
     """The channel's settings (its vote and waste emoji, its vote limit)."""
     theme: Theme | None
     """The theme the message was posted for, if it is a theme message."""
-    ahead: int
-    """How many of the channel's open themes rank ahead of the theme (with one more vote,
-    when asked for), as the backlog and App Home rank them."""
+    ahead: int | None
+    """How many of the channel's open themes rank ahead of the theme (with the extra votes
+    asked for), as the backlog and App Home rank them; None when not asked."""
 
 
 def _ranked_ahead(extra: int) -> Any:
@@ -423,12 +423,19 @@ def _ranked_ahead(extra: int) -> Any:
     )
 
 
-def _select_reacted(extra: int) -> Any:
+def _select_reacted(extra: int | None) -> Any:
     # One row always, settings and theme each where there is one: a channel without a
     # settings row has the defaults, most messages are no theme.
     one = select(literal(1).label("one")).subquery("one")
     return (
-        select(ChannelSettings, ThemeRow, Step.name, _vote_count(), _ranked_ahead(extra))
+        # The rank counts the votes of every open theme of the channel: read only when asked.
+        select(
+            ChannelSettings,
+            ThemeRow,
+            Step.name,
+            _vote_count(),
+            literal(None) if extra is None else _ranked_ahead(extra),
+        )
         .select_from(one)
         .outerjoin(
             ChannelSettings,
@@ -449,22 +456,21 @@ def _select_reacted(extra: int) -> Any:
     )
 
 
-_REACTED = {extra: _select_reacted(extra) for extra in (0, 1)}
-"""Built once: every reaction reads it."""
+_REACTED = {extra: _select_reacted(extra) for extra in (None, 0, 1)}
+"""Built once: every reaction reads one of them."""
 
 
 async def find_reacted_message(
-    session: AsyncSession, *, scope: Scope, message_ts: str, one_more_vote: bool
+    session: AsyncSession, *, scope: Scope, message_ts: str, rank_with: int | None = None
 ) -> ReactedMessage:
-    """The channel's settings and the theme posted as message ``message_ts``, if it is one,
-    with its rank (judged with one more vote when ``one_more_vote``)."""
+    """The channel's settings and the theme posted as message ``message_ts``, if it is one;
+    with its rank were it ``rank_with`` votes more, when that is given."""
     params = {"workspace_id": scope.workspace_id, "channel_id": scope.channel_id}
-    found = (
-        await session.execute(_REACTED[int(one_more_vote)], params | {"message_ts": message_ts})
-    ).one()
+    found = (await session.execute(_REACTED[rank_with], params | {"message_ts": message_ts})).one()
     settings, row, step_name, votes, ahead = found
     theme = _theme((row, step_name, votes)) if row is not None else None
-    return ReactedMessage(config=channel_config(settings), theme=theme, ahead=int(ahead or 0))
+    ranked = None if ahead is None or theme is None else int(ahead)
+    return ReactedMessage(config=channel_config(settings), theme=theme, ahead=ranked)
 
 
 _VOTES: Any = VoteRow.__table__

@@ -81,15 +81,14 @@ def open_home(client: AsyncWebClient, deps: Deps, origin: Origin, user: str) -> 
     refresh_home(client, deps, origin, user)
 
 
-def refresh_open_home(client: AsyncWebClient, deps: Deps, origin: Origin, user: str) -> None:
-    """Re-publish the Home of a person who opened it lately (seen by this process).
+def opened_home_lately(deps: Deps, origin: Origin, user: str) -> bool:
+    """Whether the person opened their Home lately (as seen by this process).
 
-    For changes that only alter numbers on it (a vote): a Home not opened lately is built
-    fresh when it is opened, and publishing it meanwhile would cost a channel listing, five
-    queries and a publish for nobody to see.
+    Changes that only alter numbers on a Home (a vote) republish it only for them: a Home not
+    opened lately is built fresh when it is opened, and publishing it meanwhile would cost a
+    channel listing, five queries and a publish for nobody to see.
     """
-    if deps.homes_opened.seen(_person(origin, user), time.monotonic()):
-        refresh_home(client, deps, origin, user)
+    return deps.homes_opened.seen(_person(origin, user), time.monotonic())
 
 
 def refresh_home(client: AsyncWebClient, deps: Deps, origin: Origin, *users: str) -> None:

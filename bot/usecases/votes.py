@@ -19,7 +19,7 @@ from bot.deps import Deps
 from bot.domain.channels import ChannelConfig
 from bot.domain.kaizen import Theme, VoteOutcome
 from bot.domain.votes import is_same_emoji, vote_limit_message
-from bot.usecases.home import refresh_open_home
+from bot.usecases.home import opened_home_lately, refresh_home
 from bot.usecases.notify import tell
 from bot.usecases.themes import refresh_theme_soon
 from bot.usecases.work import Origin, Reaction, Work, retried, workspace_transaction
@@ -79,21 +79,21 @@ class _Target:
     """None when the emoji is no vote or the message is no theme, or on a repeated delivery."""
     elsewhere: NotATheme | None
     on_home: bool
-    """Whether the theme shows on App Home (among its channel's top themes), after the vote
-    is cast when casting, before it is taken back when removing."""
+    """Whether the theme shows on App Home (among its channel's top themes) ranked with the
+    votes asked for; False when not asked."""
 
 
-async def _target(work: Work, reacted: Reacted, *, casting: bool) -> _Target:
+async def _target(work: Work, reacted: Reacted, *, rank_with: int | None) -> _Target:
     """What the reaction is for, read in the vote's own transaction; the delivery is claimed
     only when it is a vote on a theme, so a late retry of an old removal cannot take back a
     newer vote."""
     scope = work.scope(reacted.channel)
     reaction = Reaction(reacted.origin, scope, reacted.user, reacted.message_ts, reacted.delivery)
     found = await store.find_reacted_message(
-        work.session, scope=scope, message_ts=reacted.message_ts, one_more_vote=casting
+        work.session, scope=scope, message_ts=reacted.message_ts, rank_with=rank_with
     )
     config, theme = found.config, found.theme
-    on_home = found.ahead < THEMES_PER_CHANNEL
+    on_home = found.ahead is not None and found.ahead < THEMES_PER_CHANNEL
     if is_same_emoji(reacted.emoji, config.waste_emoji):
         return _Target(reaction, config, None, NotATheme(Elsewhere.WASTE, reaction), False)
     if not is_vote_emoji(reacted.emoji, config):
@@ -113,8 +113,10 @@ async def cast_vote(client: AsyncWebClient, deps: Deps, reacted: Reacted) -> Not
     here, or is ignored).
     """
     origin, user = reacted.origin, reacted.user
+    # Ranked as if the vote were in, and only for a Home that may be looked at again soon.
+    rank_with = 1 if opened_home_lately(deps, origin, user) else None
     async with workspace_transaction(deps, origin) as work:
-        target = await _target(work, reacted, casting=True)
+        target = await _target(work, reacted, rank_with=rank_with)
         if (theme := target.theme) is None:
             return target.elsewhere
         scope, limit = target.reaction.scope, target.config.vote_limit
@@ -133,7 +135,7 @@ async def cast_vote(client: AsyncWebClient, deps: Deps, reacted: Reacted) -> Not
     if outcome is VoteOutcome.COUNTED:
         refresh_theme_soon(client, deps, origin, theme.id)
         if target.on_home:
-            refresh_open_home(client, deps, origin, user)
+            refresh_home(client, deps, origin, user)
     elif outcome in (VoteOutcome.OVER_LIMIT, VoteOutcome.CLOSED):
         text = _not_counted(outcome, theme, limit)
         await tell(client, user=user, channel=scope.channel_id, message=build_error(text))
@@ -143,9 +145,10 @@ async def cast_vote(client: AsyncWebClient, deps: Deps, reacted: Reacted) -> Not
 @retried
 async def remove_vote(client: AsyncWebClient, deps: Deps, reacted: Reacted) -> NotATheme | None:
     """The vote emoji taken off a theme message takes the person's vote back."""
+    # Ranked before the removal: a theme that leaves the top changes the Home too.
+    rank_with = 0 if opened_home_lately(deps, reacted.origin, reacted.user) else None
     async with workspace_transaction(deps, reacted.origin) as work:
-        # Ranked before the removal: a theme that leaves the top changes the Home too.
-        target = await _target(work, reacted, casting=False)
+        target = await _target(work, reacted, rank_with=rank_with)
         if (theme := target.theme) is None:
             return target.elsewhere
         removed = await store.remove_vote(
@@ -154,5 +157,5 @@ async def remove_vote(client: AsyncWebClient, deps: Deps, reacted: Reacted) -> N
     if removed:
         refresh_theme_soon(client, deps, reacted.origin, theme.id)
         if target.on_home:
-            refresh_open_home(client, deps, reacted.origin, reacted.user)
+            refresh_home(client, deps, reacted.origin, reacted.user)
     return None

@@ -281,10 +281,8 @@ async def test_a_reacted_message_reads_settings_theme_and_rank_at_once(any_db: D
             s, scope=scope, number=4, action=ThemeAction.DROP, actor_id="U1", now=NOW
         )
 
-        async def reacted(ts: str, one_more: bool = False, on: Scope = scope) -> Any:
-            return await store.find_reacted_message(
-                s, scope=on, message_ts=ts, one_more_vote=one_more
-            )
+        async def reacted(ts: str, rank_with: int | None = 0, on: Scope = scope) -> Any:
+            return await store.find_reacted_message(s, scope=on, message_ts=ts, rank_with=rank_with)
 
         # The backlog reads top (2), old (1), new (1): the closed theme ranks nothing.
         found = await reacted(f"1.{new}")
@@ -292,8 +290,10 @@ async def test_a_reacted_message_reads_settings_theme_and_rank_at_once(any_db: D
         assert found.theme is not None and (found.theme.title, found.theme.votes) == ("new", 1)
         assert [(await reacted(f"1.{t}")).ahead for t in (top, old, new)] == [0, 1, 2]
         # One more vote takes "new" level with "top", and it is the older of the two.
-        assert (await reacted(f"1.{new}", one_more=True)).ahead == 0
-        assert (await reacted(f"1.{old}", one_more=True)).ahead == 0
+        assert (await reacted(f"1.{new}", rank_with=1)).ahead == 0
+        assert (await reacted(f"1.{old}", rank_with=1)).ahead == 0
+        unranked = await reacted(f"1.{new}", rank_with=None)
+        assert unranked.ahead is None and unranked.theme == found.theme
         # A message that is no theme, and the same message seen from another workspace.
         plain = await reacted("9.999")
         assert plain.theme is None and plain.config.vote_emoji == "star"
