@@ -16,12 +16,17 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, ParamSpec, TypeVar
 
+from bot.recent import Recent
 from bot.reply_budget import REPLY_BUDGET, clear_reply_clock
 from bot.settings import Settings
 from storage.db import Database
 from storage.secrets import TokenSealer
 
 logger = logging.getLogger(__name__)
+
+HOME_OPEN_FOR = 30 * 60.0
+"""Seconds a person who opened their App Home counts as someone who may look at it again."""
+HOMES_REMEMBERED = 10_000
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,6 +44,12 @@ class Deps:
     cpu: Executor = field(default_factory=lambda: ThreadPoolExecutor(2, "kaizen-cpu"))
     reply_budget: float = REPLY_BUDGET
     """Seconds from a request's arrival to its reply (see ``bot.reply_budget``)."""
+    homes_opened: Recent = field(
+        default_factory=lambda: Recent(keep_for=HOME_OPEN_FOR, most=HOMES_REMEMBERED),
+        init=False,
+        repr=False,
+    )
+    """Who opened their App Home lately (``bot.usecases.home``)."""
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
     _running: set[str] = field(default_factory=set, init=False, repr=False)
     _again: set[str] = field(default_factory=set, init=False, repr=False)
@@ -69,13 +80,16 @@ class Deps:
         self._tasks.add(task)
         task.add_done_callback(self._finished)
 
-    def spawn_coalesced(self, key: str, make: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+    def spawn_coalesced(
+        self, key: str, make: Callable[[], Coroutine[Any, Any, Any]], *, gap: float = 0.0
+    ) -> None:
         """Like ``spawn``, but one run per ``key`` at a time: a request made while one is under
         way makes it run once more when it ends, however many requests came meanwhile.
 
         For refreshing what Slack shows from the database (a theme message after a burst of
         votes): the last run reads the final state, and Slack's rate limits see a few calls
-        instead of one per event.
+        instead of one per event. With a ``gap`` (seconds), a run again starts no sooner than
+        that after the one before started: a steady stream of requests costs one run per gap.
         """
         if key in self._running:
             self._again.add(key)
@@ -83,16 +97,24 @@ class Deps:
         self._running.add(key)
 
         async def run() -> None:
+            loop = asyncio.get_running_loop()
             try:
                 while True:
                     self._again.discard(key)
+                    started = loop.time()
                     await make()
                     if key not in self._again:
                         return
+                    if (pause := started + gap - loop.time()) > 0:
+                        await asyncio.sleep(pause)
             finally:
                 self._running.discard(key)
 
         self.spawn(run(), name=key)
+
+    def runs_again(self, key: str) -> bool:
+        """Whether the coalesced run under way for ``key`` will run once more when it ends."""
+        return key in self._again
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.deps import Deps
-from bot.usecases.home import refresh_home
+from bot.usecases.home import open_home
 from bot.usecases.work import Origin
 
 
@@ -28,4 +28,4 @@ async def home_opened(
     if event.get("tab", "home") != "home" or not event.get("user"):
         return
     # Publishing lists the person's channels: answer the event first, publish right after.
-    refresh_home(client, deps, Origin.of(context), str(event["user"]))
+    open_home(client, deps, Origin.of(context), str(event["user"]))

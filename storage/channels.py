@@ -19,6 +19,12 @@ def _to_domain(row: ChannelSettings) -> ChannelConfig:
     return ChannelConfig(**{name: getattr(row, name) for name in _FIELDS})
 
 
+def channel_config(row: ChannelSettings | None) -> ChannelConfig:
+    """The settings a row holds; the defaults for a channel without one (for queries that
+    read the settings along with something else)."""
+    return _to_domain(row) if row is not None else ChannelConfig()
+
+
 async def get_channel_config(session: AsyncSession, *, scope: Scope) -> ChannelConfig:
     row = await session.scalar(
         select(ChannelSettings).where(

@@ -8,12 +8,16 @@ SQL.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from bot.domain.channels import ChannelConfig
 from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.hypotheses import Hypothesis, Metric, Verdict
 from bot.domain.kaizen import (
@@ -38,8 +42,9 @@ from bot.domain.votes import over_vote_limit
 from bot.domain.wastes import WasteCategory
 from storage import retro as retro_store
 from storage import waste as waste_store
+from storage.channels import channel_config
 from storage.models import ActionItem as ActionRow
-from storage.models import Step, Subscription, Workspace
+from storage.models import ChannelSettings, Step, Subscription, Workspace
 from storage.models import Theme as ThemeRow
 from storage.models import ThemeEvent as EventRow
 from storage.models import Vote as VoteRow
@@ -166,6 +171,33 @@ async def add_theme(
     found = await get_theme_by_id(session, workspace_id=scope.workspace_id, theme_id=row.id)
     assert found is not None
     return found
+
+
+_THEME_WITH_SETTINGS = (
+    _select_themes()
+    .add_columns(ChannelSettings)
+    .outerjoin(
+        ChannelSettings,
+        and_(
+            ChannelSettings.workspace_id == ThemeRow.workspace_id,
+            ChannelSettings.channel_id == ThemeRow.channel_id,
+        ),
+    )
+    .where(ThemeRow.workspace_id == bindparam("workspace_id"), ThemeRow.id == bindparam("theme_id"))
+)
+"""Built once: every vote re-renders a theme message from it."""
+
+
+async def get_theme_and_config(
+    session: AsyncSession, *, workspace_id: int, theme_id: int
+) -> tuple[Theme, ChannelConfig] | None:
+    """A theme with its channel's settings, in one statement (for its channel message)."""
+    params = {"workspace_id": workspace_id, "theme_id": theme_id}
+    found = (await session.execute(_THEME_WITH_SETTINGS, params)).first()
+    if found is None:
+        return None
+    row, step_name, votes, settings = found
+    return _theme((row, step_name, votes)), channel_config(settings)
 
 
 async def get_theme(session: AsyncSession, *, scope: Scope, number: int) -> Theme | None:
@@ -350,6 +382,105 @@ async def count_open_votes(session: AsyncSession, *, scope: Scope, user_id: str)
     return int(count or 0)
 
 
+@dataclass(frozen=True, slots=True)
+class ReactedMessage:
+    """What a reaction on a channel message needs to know, read in one statement."""
+
+    config: ChannelConfig
+    """The channel's settings (its vote and waste emoji, its vote limit)."""
+    theme: Theme | None
+    """The theme the message was posted for, if it is a theme message."""
+    ahead: int | None
+    """How many of the channel's open themes rank ahead of the theme (with the extra votes
+    asked for), as the backlog and App Home rank them; None when not asked."""
+
+
+def _ranked_ahead(extra: int) -> Any:
+    """Open themes of the theme's channel ranked ahead of it, were it ``extra`` votes more."""
+    other = aliased(ThemeRow)
+    theirs = (
+        select(func.count(VoteRow.id))
+        .where(VoteRow.theme_id == other.id)
+        .correlate(other)
+        .scalar_subquery()
+    )
+    older = or_(
+        other.created_at < ThemeRow.created_at,
+        and_(other.created_at == ThemeRow.created_at, other.id < ThemeRow.id),
+    )
+    # More votes, or as many and older (the tie-break): with each count read once.
+    return (
+        select(func.count(other.id))
+        .where(
+            other.workspace_id == ThemeRow.workspace_id,
+            other.channel_id == ThemeRow.channel_id,
+            other.status.in_(_OPEN),
+            other.id != ThemeRow.id,
+            theirs + case((older, 1), else_=0) > _vote_count() + extra,
+        )
+        .correlate(ThemeRow)
+        .scalar_subquery()
+    )
+
+
+def _select_reacted(extra: int | None) -> Any:
+    # One row always, settings and theme each where there is one: a channel without a
+    # settings row has the defaults, most messages are no theme.
+    one = select(literal(1).label("one")).subquery("one")
+    return (
+        # The rank counts the votes of every open theme of the channel: read only when asked.
+        select(
+            ChannelSettings,
+            ThemeRow,
+            Step.name,
+            _vote_count(),
+            literal(None) if extra is None else _ranked_ahead(extra),
+        )
+        .select_from(one)
+        .outerjoin(
+            ChannelSettings,
+            and_(
+                ChannelSettings.workspace_id == bindparam("workspace_id"),
+                ChannelSettings.channel_id == bindparam("channel_id"),
+            ),
+        )
+        .outerjoin(
+            ThemeRow,
+            and_(
+                ThemeRow.workspace_id == bindparam("workspace_id"),
+                ThemeRow.message_channel == bindparam("channel_id"),
+                ThemeRow.message_ts == bindparam("message_ts"),
+            ),
+        )
+        .outerjoin(Step, Step.id == ThemeRow.step_id)
+    )
+
+
+_REACTED = {extra: _select_reacted(extra) for extra in (None, 0, 1)}
+"""Built once: every reaction reads one of them."""
+
+
+async def find_reacted_message(
+    session: AsyncSession, *, scope: Scope, message_ts: str, rank_with: int | None = None
+) -> ReactedMessage:
+    """The channel's settings and the theme posted as message ``message_ts``, if it is one;
+    with its rank were it ``rank_with`` votes more, when that is given."""
+    params = {"workspace_id": scope.workspace_id, "channel_id": scope.channel_id}
+    found = (await session.execute(_REACTED[rank_with], params | {"message_ts": message_ts})).one()
+    settings, row, step_name, votes, ahead = found
+    theme = _theme((row, step_name, votes)) if row is not None else None
+    ranked = None if ahead is None or theme is None else int(ahead)
+    return ReactedMessage(config=channel_config(settings), theme=theme, ahead=ranked)
+
+
+_VOTES: Any = VoteRow.__table__
+_ADD_VOTE = {
+    name: module.insert(_VOTES).on_conflict_do_nothing().returning(_VOTES.c.id)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+"""INSERT … ON CONFLICT DO NOTHING RETURNING id, built once."""
+
+
 async def add_vote(
     session: AsyncSession,
     *,
@@ -367,16 +498,14 @@ async def add_vote(
         # themselves and both stay over the limit.
         key = f"{scope.workspace_id}:{scope.channel_id}:{user_id}"
         await advisory_lock(session, space=VOTE_LOCKS, key=key)
-    new_id = await insert_ignoring_conflict(
-        session,
-        VoteRow.__table__,  # type: ignore[arg-type]
-        {
-            "workspace_id": scope.workspace_id,
-            "theme_id": theme.id,
-            "user_id": user_id,
-            "created_at": now,
-        },
-    )
+    values = {
+        "workspace_id": scope.workspace_id,
+        "theme_id": theme.id,
+        "user_id": user_id,
+        "created_at": now,
+    }
+    inserted = await session.execute(_ADD_VOTE[session.get_bind().dialect.name], values)
+    new_id = inserted.scalar_one_or_none()
     if new_id is None:
         return VoteOutcome.ALREADY_COUNTED
     if limit is not None:
@@ -493,21 +622,28 @@ async def complete_action_item(
     return (_action(found), changed) if found else None
 
 
+_THEME_ACTIONS = (
+    _select_actions()
+    .where(
+        ActionRow.workspace_id == bindparam("workspace_id"),
+        ActionRow.theme_id == bindparam("theme_id"),
+    )
+    .order_by(
+        case((ActionRow.status == ActionStatus.OPEN.value, 0), else_=1),
+        ActionRow.due_date.is_(None),
+        ActionRow.due_date,
+        ActionRow.id,
+    )
+)
+"""Built once: every theme message shows them."""
+
+
 async def list_theme_actions(
     session: AsyncSession, *, workspace_id: int, theme_id: int
 ) -> list[ActionItem]:
     """A theme's action items: open ones first, then by due date."""
-    stmt = (
-        _select_actions()
-        .where(ActionRow.workspace_id == workspace_id, ActionRow.theme_id == theme_id)
-        .order_by(
-            case((ActionRow.status == ActionStatus.OPEN.value, 0), else_=1),
-            ActionRow.due_date.is_(None),
-            ActionRow.due_date,
-            ActionRow.id,
-        )
-    )
-    return [_action(r) for r in (await session.execute(stmt)).all()]
+    params = {"workspace_id": workspace_id, "theme_id": theme_id}
+    return [_action(r) for r in (await session.execute(_THEME_ACTIONS, params)).all()]
 
 
 async def list_owner_actions(

@@ -1,4 +1,4 @@
-"""App Home: published when a person opens it, and again when their kaizen changes.
+"""App Home: published when a person opens it, and again when what it shows of them changes.
 
 Whatever the number of channels, one publish costs a fixed number of queries and one
 ``users.conversations`` listing (paged by Slack, 1000 channels a page).
@@ -6,7 +6,9 @@ Whatever the number of channels, one publish costs a fixed number of queries and
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -69,8 +71,36 @@ async def publish_home(client: AsyncWebClient, deps: Deps, origin: Origin, user:
         )
 
 
+def _person(origin: Origin, user: str) -> str:
+    return f"{origin.enterprise_id}:{origin.team_id}:{user}"
+
+
+def open_home(client: AsyncWebClient, deps: Deps, origin: Origin, user: str) -> None:
+    """A person opened their Home: publish it fresh, and keep it current for a while."""
+    deps.homes_opened.note(_person(origin, user), time.monotonic())
+    refresh_home(client, deps, origin, user)
+
+
+def opened_home_lately(deps: Deps, origin: Origin, user: str) -> bool:
+    """Whether the person opened their Home lately (as seen by this process).
+
+    Changes that only alter numbers on a Home (a vote) republish it only for them: a Home not
+    opened lately is built fresh when it is opened, and publishing it meanwhile would cost a
+    channel listing, five queries and a publish for nobody to see.
+    """
+    return deps.homes_opened.seen(_person(origin, user), time.monotonic())
+
+
 def refresh_home(client: AsyncWebClient, deps: Deps, origin: Origin, *users: str) -> None:
-    """Re-publish the Home tab of each person after a change that shows there."""
+    """Re-publish the Home tab of each person (when they open it, or after a change that shows
+    there).
+
+    One publish per person at a time: a request made while one is under way publishes once
+    more when it ends, from what is stored then, so the last publish shows the latest state.
+    """
     for user in dict.fromkeys(users):
         if user:
-            deps.spawn(publish_home(client, deps, origin, user), name="home.publish")
+            deps.spawn_coalesced(
+                f"home.publish:{_person(origin, user)}",
+                functools.partial(publish_home, client, deps, origin, user),
+            )

@@ -1,12 +1,14 @@
 """Themes: proposing one, moving it through its statuses, and its message in the channel.
 
-Every change to a theme re-renders its channel message from the database
-(``refresh_theme_message``), so racing updates settle on what is stored.
+Every change to a theme re-renders its channel message from the database, so racing updates
+settle on what is stored. After a request (``refresh_theme_soon``) that is coalesced and paced
+per theme: one update in flight, changes meanwhile folded into one more a second later.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,7 +26,7 @@ from bot.domain.hypotheses import (
     parse_target,
     validate_hypothesis,
 )
-from bot.domain.kaizen import NewTheme, Theme, local_date
+from bot.domain.kaizen import ActionItem, NewTheme, Theme, local_date
 from bot.domain.themes import ThemeAction, ThemeStatus
 from bot.domain.vsm import Step
 from bot.usecases.notify import tell
@@ -222,60 +224,106 @@ async def propose_theme(
 # -- the theme message ------------------------------------------------------------------------
 
 
+THEME_UPDATE_GAP = 1.0
+"""Seconds between two updates of one theme's message while changes keep coming: the first
+change shows at once, a burst of votes then costs one ``chat.update`` a second of Slack's
+rate limit and of this process's time, and the last one shows the final count."""
+
+
 def refresh_theme_soon(client: AsyncWebClient, deps: Deps, origin: Origin, theme_id: int) -> None:
-    deps.spawn_coalesced(
-        f"kaizen.refresh:{origin.enterprise_id}:{origin.team_id}:{theme_id}",
-        lambda: refresh_theme_message(client, deps, origin, theme_id),
-    )
+    """Show the stored theme on its message, after the reply; coalesced and paced per theme."""
+    key = f"kaizen.refresh:{origin.enterprise_id}:{origin.team_id}:{theme_id}"
+    message = _ThemeMessage(client, deps, origin, theme_id)
+
+    async def update() -> None:
+        if not await message.update(runs_again=lambda: deps.runs_again(key)):
+            # Changed again meanwhile (in this process or another): one more, after the gap.
+            refresh_theme_soon(client, deps, origin, theme_id)
+
+    deps.spawn_coalesced(key, update, gap=THEME_UPDATE_GAP)
 
 
-async def _render_theme(
-    deps: Deps, origin: Origin, theme_id: int
-) -> tuple[str, str, Message] | None:
-    """Where the theme's message is and what it should show; None when it has none."""
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """What a theme's message shows, as stored: compared, not rendered, to tell a change."""
+
+    channel: str
+    ts: str
+    theme: Theme
+    actions: list[ActionItem]
+    config: ChannelConfig
+
+    def render(self) -> Message:
+        return build_theme_message(
+            self.theme, actions=self.actions, vote_emoji=self.config.vote_emoji
+        )
+
+
+async def _stored_theme(deps: Deps, origin: Origin, theme_id: int) -> _Shown | None:
+    """What the theme's message should show; None when it has no message."""
     async with workspace_transaction(deps, origin) as work:
-        theme = await store.get_theme_by_id(
-            work.session, workspace_id=work.workspace_id, theme_id=theme_id
-        )
-        if theme is None or theme.message_channel is None or theme.message_ts is None:
+        ws = work.workspace_id
+        found = await store.get_theme_and_config(work.session, workspace_id=ws, theme_id=theme_id)
+        if found is None:
             return None
-        actions = await store.list_theme_actions(
-            work.session, workspace_id=work.workspace_id, theme_id=theme_id
-        )
-        config = await get_channel_config(work.session, scope=work.scope(theme.channel_id))
-    message = build_theme_message(theme, actions=actions, vote_emoji=config.vote_emoji)
-    return theme.message_channel, theme.message_ts, message
+        theme, config = found
+        if theme.message_channel is None or theme.message_ts is None:
+            return None
+        actions = await store.list_theme_actions(work.session, workspace_id=ws, theme_id=theme_id)
+    return _Shown(theme.message_channel, theme.message_ts, theme, actions, config)
+
+
+@dataclass
+class _ThemeMessage:
+    """A theme's channel message, updated from the database; remembers what it last sent."""
+
+    client: AsyncWebClient
+    deps: Deps
+    origin: Origin
+    theme_id: int
+    sent: _Shown | None = None
+
+    async def update(self, *, runs_again: Callable[[], bool] = lambda: False) -> bool:
+        """Send what is stored, if it is not what was sent last; True when the message then
+        shows the stored state (or cannot be updated), False when it changed meanwhile.
+
+        Updates of one theme from several processes may land in any order: reading again
+        after the update tells whether this one may have landed over a newer one. When
+        ``runs_again`` says another update follows anyway (a change came meanwhile), that one
+        reads what is stored then, and this one does not.
+        """
+        shown = await _stored_theme(self.deps, self.origin, self.theme_id)
+        if shown is None or shown == self.sent:
+            return True
+        channel = shown.channel
+        try:
+            await self.client.chat_update(channel=channel, ts=shown.ts, **shown.render())
+        except SlackApiError as exc:
+            logger.warning(
+                "kaizen.theme_update_failed",
+                extra={
+                    "team": self.origin.team_id,
+                    "channel": channel,
+                    "error": exc.response.get("error"),
+                },
+            )
+            return True
+        self.sent = shown
+        if runs_again():
+            return True
+        again = await _stored_theme(self.deps, self.origin, self.theme_id)
+        return again is None or again == shown
 
 
 async def refresh_theme_message(
     client: AsyncWebClient, deps: Deps, origin: Origin, theme_id: int
 ) -> None:
-    """Re-render the theme's message from the database until what Slack shows is current.
-
-    Several refreshes of one theme may run at once (votes arriving together) and their
-    chat.update calls may land in any order. Each one re-reads after its update and updates
-    again if the stored theme moved on meanwhile, so the last update to land always shows the
-    final state.
-    """
-    sent: Message | None = None
+    """Re-render the theme's message from the database until what Slack shows is current
+    (for a job, which waits for it; requests use ``refresh_theme_soon``)."""
+    message = _ThemeMessage(client, deps, origin, theme_id)
     for _ in range(MAX_REFRESHES):
-        rendered = await _render_theme(deps, origin, theme_id)
-        if rendered is None or rendered[2] == sent:
+        if await message.update():
             return
-        channel, ts, message = rendered
-        try:
-            await client.chat_update(channel=channel, ts=ts, **message)
-        except SlackApiError as exc:
-            logger.warning(
-                "kaizen.theme_update_failed",
-                extra={
-                    "team": origin.team_id,
-                    "channel": channel,
-                    "error": exc.response.get("error"),
-                },
-            )
-            return
-        sent = message
     logger.warning(
         "kaizen.theme_update_unsettled", extra={"team": origin.team_id, "theme": theme_id}
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -113,3 +114,72 @@ async def test_home_costs_one_channel_listing_whatever_the_number_of_channels(
     assert [n for n in range(6) if f"Theme of team {n}" in home] == [0, 2, 4]
     # The workspace, the actions, the logs, the channels, their themes: none per channel.
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 5
+
+
+def publishes(harness: Harness, user: str) -> int:
+    return len([c for c in harness.fake.calls_to("views.publish") if c.args["user_id"] == user])
+
+
+async def test_a_vote_republishes_the_voters_home_only_when_it_changes_what_it_shows(
+    harness: Harness,
+) -> None:
+    harness.fake.add_channel("C1", "team", members=["U1", "U2", "U3", "U4"])
+    tss = [await propose(harness, f"Theme {n}") for n in range(1, 5)]
+    for voter in ("U3", "U4"):  # Themes 1–3 lead with two votes each: Home shows those three.
+        for ts in tss[:3]:
+            await harness.driver.reaction_added("+1", user=voter, channel="C1", ts=ts)
+    await open_home(harness, "U2")
+    before = publishes(harness, "U2")
+    await harness.driver.reaction_added("+1", user="U2", channel="C1", ts=tss[3])
+    await harness.deps.drain()
+    assert publishes(harness, "U2") == before  # Theme 4, with 1 vote, is not on the Home
+    await harness.driver.reaction_added("+1", user="U2", channel="C1", ts=tss[0])
+    await harness.deps.drain()
+    assert publishes(harness, "U2") == before + 1
+    assert "Theme 1 — 3 votes" in json.dumps(harness.fake.home("U2"), ensure_ascii=False)
+
+
+async def test_the_home_is_current_when_opened_after_others_voted(harness: Harness) -> None:
+    harness.fake.add_channel("C1", "team", members=["U1", "U2", "U3"])
+    ts = await propose(harness, "Testers in refinement")
+    await open_home(harness, "U2")
+    await harness.driver.reaction_added("+1", user="U3", channel="C1", ts=ts)
+    await harness.driver.reaction_added("+1", user="U1", channel="C1", ts=ts)
+    await harness.driver.reaction_removed("+1", user="U1", channel="C1", ts=ts)
+    await open_home(harness, "U2")
+    home = json.dumps(harness.fake.home("U2"), ensure_ascii=False)
+    assert "Testers in refinement — 1 vote ·" in home
+
+
+async def test_home_publishes_for_one_person_are_coalesced_and_end_current(
+    harness: Harness,
+) -> None:
+    harness.fake.add_channel("C1", "team", members=["U1", "U2"])
+    tss = [await propose(harness, f"Theme {n}") for n in range(1, 4)]
+    await open_home(harness, "U2")
+    before = publishes(harness, "U2")
+    hold = harness.fake.hold_next("views.publish")
+    await harness.driver.reaction_added("+1", user="U2", channel="C1", ts=tss[0])
+    await asyncio.wait_for(hold.arrived.wait(), 5)  # the first publish is on its way, slowly
+    for ts in tss[1:]:
+        await harness.driver.reaction_added("+1", user="U2", channel="C1", ts=ts)
+    await harness.driver.app_home_opened("U2")
+    hold.release()
+    await harness.deps.drain()
+    # Two votes and an opening while the first publish was held: one more publish, current.
+    assert publishes(harness, "U2") == before + 2
+    home = json.dumps(harness.fake.home("U2"), ensure_ascii=False)
+    assert all(f"Theme {n} — 1 vote" in home for n in range(1, 4))
+
+
+async def test_a_vote_leaves_a_home_not_opened_lately_to_be_built_when_opened(
+    harness: Harness,
+) -> None:
+    harness.fake.add_channel("C1", "team", members=["U1", "U2"])
+    ts = await propose(harness, "Testers in refinement")
+    await harness.driver.reaction_added("+1", user="U2", channel="C1", ts=ts)
+    await harness.deps.drain()
+    assert publishes(harness, "U2") == 0
+    await open_home(harness, "U2")
+    home = json.dumps(harness.fake.home("U2"), ensure_ascii=False)
+    assert "Testers in refinement — 1 vote ·" in home

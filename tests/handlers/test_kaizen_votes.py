@@ -198,3 +198,42 @@ async def test_racing_updates_from_two_processes_end_on_the_final_count(harness:
         "1 vote,",
         "2 votes",
     ]
+
+
+async def test_a_burst_of_votes_and_unvotes_ends_on_the_true_count_in_two_updates(
+    harness: Harness,
+) -> None:
+    ts = await propose(harness)
+    hold = harness.fake.hold_next("chat.update")
+    await harness.driver.reaction_added("+1", user="U00", channel="C1", ts=ts)
+    await asyncio.wait_for(hold.arrived.wait(), 5)  # "1 vote" is on its way, slowly
+    voters = [f"U{n:02d}" for n in range(1, 31)]
+
+    async def person(index: int, user: str) -> None:
+        await harness.driver.reaction_added("+1", user=user, channel="C1", ts=ts)
+        if index % 3 == 0:
+            await harness.driver.reaction_removed("+1", user=user, channel="C1", ts=ts)
+
+    # 30 votes and 10 removals at once, all while the first update is held.
+    await asyncio.gather(*(person(i, u) for i, u in enumerate(voters)))
+    hold.release()
+    await harness.deps.drain()
+    assert await vote_count(harness) == 21
+    assert "— 21 votes," in shown(harness, ts)
+    updates = [c.args["text"].split("— ")[1][:8] for c in harness.fake.calls_to("chat.update")]
+    assert updates == ["1 vote, ", "21 votes"]
+
+
+async def test_a_retried_vote_shows_once_on_the_message_and_the_home(harness: Harness) -> None:
+    harness.fake.add_channel("C1", "team", members=["U1", "U2"])
+    ts = await propose(harness)
+    for retry in (None, 1, 2):
+        await harness.driver.reaction_added(
+            "+1", user="U2", channel="C1", ts=ts, event_id="EvRetried", retry_num=retry
+        )
+    await harness.deps.drain()
+    assert await vote_count(harness) == 1
+    assert "— 1 vote," in shown(harness, ts)
+    await harness.driver.app_home_opened("U2")
+    await harness.deps.drain()
+    assert "— 1 vote" in json.dumps(harness.fake.home("U2"), ensure_ascii=False)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from bot.domain.channels import ChannelConfig
 from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.export import build_export_csv
 from bot.domain.kaizen import ActionStatus, NewActionItem, NewTheme, VoteOutcome
 from bot.domain.observations import NewWaste, Source
 from bot.domain.themes import ThemeAction, ThemeStatus
 from storage import kaizen as store
+from storage.channels import update_channel_config
 from storage.db import Database
 from storage.waste import add_observation
 from storage.workspaces import Scope, get_or_add_workspace
@@ -246,3 +249,53 @@ async def test_two_votes_at_once_by_one_person_keep_to_the_limit(any_db: Databas
     assert await pending is VoteOutcome.OVER_LIMIT
     async with any_db.transaction() as s:
         assert await store.count_open_votes(s, scope=scope, user_id="U1") == 1
+
+
+async def test_a_reacted_message_reads_settings_theme_and_rank_at_once(any_db: Database) -> None:
+    ws, other = await workspace(any_db), await workspace(any_db, "T2")
+    scope = Scope(ws, "C1")
+    old = await add(any_db, scope, "old", NOW)
+    new = await add(any_db, scope, "new", NOW + timedelta(hours=1))
+    top = await add(any_db, scope, "top", NOW + timedelta(hours=2))
+    gone = await add(any_db, scope, "gone", NOW + timedelta(hours=3))
+    async with any_db.transaction() as s:
+        await update_channel_config(
+            s, scope=scope, config=ChannelConfig(vote_emoji="star"), now=NOW
+        )
+        for theme_id, voters in (
+            (top, ["U1", "U2"]),
+            (new, ["U1"]),
+            (old, ["U3"]),
+            (gone, ["U1", "U2", "U3"]),
+        ):
+            theme = await store.get_theme_by_id(s, workspace_id=ws, theme_id=theme_id)
+            assert theme is not None
+            await store.set_theme_message(
+                s, workspace_id=ws, theme_id=theme_id, channel_id="C1", message_ts=f"1.{theme_id}"
+            )
+            for voter in voters:
+                await store.add_vote(
+                    s, scope=scope, theme=theme, user_id=voter, limit=None, now=NOW
+                )
+        await store.change_theme_status(
+            s, scope=scope, number=4, action=ThemeAction.DROP, actor_id="U1", now=NOW
+        )
+
+        async def reacted(ts: str, rank_with: int | None = 0, on: Scope = scope) -> Any:
+            return await store.find_reacted_message(s, scope=on, message_ts=ts, rank_with=rank_with)
+
+        # The backlog reads top (2), old (1), new (1): the closed theme ranks nothing.
+        found = await reacted(f"1.{new}")
+        assert found.config.vote_emoji == "star"
+        assert found.theme is not None and (found.theme.title, found.theme.votes) == ("new", 1)
+        assert [(await reacted(f"1.{t}")).ahead for t in (top, old, new)] == [0, 1, 2]
+        # One more vote takes "new" level with "top", and it is the older of the two.
+        assert (await reacted(f"1.{new}", rank_with=1)).ahead == 0
+        assert (await reacted(f"1.{old}", rank_with=1)).ahead == 0
+        unranked = await reacted(f"1.{new}", rank_with=None)
+        assert unranked.ahead is None and unranked.theme == found.theme
+        # A message that is no theme, and the same message seen from another workspace.
+        plain = await reacted("9.999")
+        assert plain.theme is None and plain.config.vote_emoji == "star"
+        elsewhere = await reacted(f"1.{top}", on=Scope(other, "C1"))
+        assert elsewhere.theme is None and elsewhere.config == ChannelConfig()
