@@ -21,7 +21,6 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.charts.flow import render_flow_chart
 from bot.deps import Deps
 from bot.domain.channels import ChannelConfig
 from bot.domain.digest import PERIOD_LENGTHS, Digest, Period, build_digest
@@ -107,6 +106,9 @@ async def load_digest(
 
 
 def render_digest_chart(digest: Digest, title: str) -> bytes:
+    # Imported here: the chart libraries cost ~40 MB and are needed only once a chart is drawn.
+    from bot.charts.flow import render_flow_chart
+
     categories = [(row.label, row.count, row.minutes) for row in digest.pareto]
     if digest.data.uncategorised:
         # Counted like the others, so the chart's total is the digest's and the trend's.
