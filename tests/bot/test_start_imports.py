@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("matplotlib", "numpy", "PIL")
+HEAVY = ("matplotlib", "numpy", "PIL", "cryptography")
 
 # The run path: the entry point, what ``_run`` imports, every handler, use case, job and query
 # module, then the app and its web server built as ``kaizen-bot run`` builds them.
@@ -65,7 +65,7 @@ def loaded_after(code: str) -> list[str]:
     return loaded
 
 
-def test_starting_the_app_loads_no_chart_library() -> None:
+def test_starting_the_app_loads_no_chart_library_and_no_cryptography_without_a_key() -> None:
     assert loaded_after(START) == []
 
 
