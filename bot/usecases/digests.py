@@ -7,7 +7,8 @@ sent, so two processes, or the CLI and the scheduler, never post the same digest
 that came due while the bot was down is posted when it is back within ``GRACE``, and recorded as
 missed after that. A Slack error releases the claim (status ``failed``) so a later tick retries
 after ``RETRY_FAILED_AFTER``; inside the grace window that covers a channel the bot was removed
-from and is invited back to.
+from and is invited back to. A claim left ``running`` by a process that stopped mid-post is taken
+over after ``CLAIM_LEASE``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bot.domain.digest import PERIOD_LENGTHS, Digest, Period, build_digest
 from bot.domain.errors import NotFound
 from bot.domain.schedule import WeeklySchedule, local_clock, parse_iso_week
 from bot.domain.wastes import CATEGORIES
-from bot.usecases.claims import RETRY_FAILED_AFTER, claim, finish
+from bot.usecases.claims import CLAIM_LEASE, RETRY_FAILED_AFTER, claim, finish
 from bot.usecases.clients import client_for_workspace
 from bot.views.digest import build_digest_message, digest_chart_title, digest_window
 from storage import digest as digest_store
@@ -220,7 +221,7 @@ async def find_due_digests(deps: Deps, now: datetime) -> tuple[list[DueDigest], 
     ]
     async with deps.db.transaction() as session:
         handled = await runs.list_handled_keys(
-            session, job=JOB_DIGEST, keys=[c.key for c in candidates]
+            session, job=JOB_DIGEST, keys=[c.key for c in candidates], now=now, lease=CLAIM_LEASE
         )
     waiting = [c for c in candidates if c.key not in handled]
     due = [c for c in waiting if now - c.due <= GRACE]
