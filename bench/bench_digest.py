@@ -123,16 +123,22 @@ def generate(path: Path, logs: int, channels: int) -> float:
     return time.perf_counter() - started
 
 
-async def timed_pair(first: Any, second: Any, runs: int) -> tuple[float, float]:
-    """Median milliseconds of ``first()`` and ``second()``, run alternately so that both see
-    the same machine (a shared machine's load moves by the second)."""
+async def timed_pair(first: Any, second: Any, runs: int) -> tuple[list[float], list[float]]:
+    """Milliseconds of each run of ``first()`` and ``second()``, run alternately so that both
+    see the same machine (a shared machine's load moves by the second)."""
     took: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
         for make, into in ((first, took[0]), (second, took[1])):
             started = time.perf_counter()
             await make()
             into.append((time.perf_counter() - started) * 1000)
-    return statistics.median(took[0]), statistics.median(took[1])
+    return took
+
+
+def spread(values: list[float]) -> str:
+    """Median with the middle half and the extremes: ``12.0 (IQR 11.0–13.5, 10.2–30.1)``."""
+    q1, median, q3 = statistics.quantiles(values, n=4)
+    return f"{median:.1f} (IQR {q1:.1f}–{q3:.1f}, {min(values):.1f}–{max(values):.1f})"
 
 
 async def measure(path: Path, channels: int, images: int | None) -> None:
@@ -157,13 +163,15 @@ async def measure(path: Path, channels: int, images: int | None) -> None:
 
     await digest_data()
     await raw()
-    data_ms, raw_ms = await timed_pair(digest_data, raw, 40)
+    data_runs, raw_runs = await timed_pair(digest_data, raw, 40)
+    data_ms, raw_ms = statistics.median(data_runs), statistics.median(raw_runs)
     verdict = "ok" if data_ms < 50 and data_ms <= 3 * raw_ms else "MISSED"
     print(
         f"one channel's digest data: {data_ms:.1f} ms (what it reads of the logs as one raw SQL "
         f"query: {raw_ms:.1f} ms, {data_ms / raw_ms:.1f}×) — target < 50 ms and ≤ 3× raw: "
         f"{verdict}"
     )
+    print(f"  40 runs each, ms: digest data {spread(data_runs)}; raw query {spread(raw_runs)}")
     scopes = [Scope(1, f"C{c:04d}") for c in range(channels)]
     started = time.perf_counter()
     digests = [build_digest(await digest_data(scope)) for scope in scopes]
@@ -175,15 +183,25 @@ async def measure(path: Path, channels: int, images: int | None) -> None:
     drawn = scopes[: images or channels]
     scale = channels / len(drawn)
     started = time.perf_counter()
+    chart_ms: list[float] = []
+    chart_cpu_ms: list[float] = []
     for scope in drawn:
         digest = build_digest(await digest_data(scope))
+        wall, cpu = time.perf_counter(), time.process_time()
         render_digest_chart(digest, f"#{scope.channel_id}: waste this week")
+        chart_ms.append((time.perf_counter() - wall) * 1000)
+        chart_cpu_ms.append((time.process_time() - cpu) * 1000)
     images_s = (time.perf_counter() - started) * scale
     note = f" (extrapolated from {len(drawn)})" if scale > 1 else ""
     print(
         f"all {channels} channels' digest data with chart images: {images_s:.1f} s{note} "
         f"({images_s / channels * 1000:.0f} ms a channel) — target < 120 s: "
         f"{'ok' if images_s < 120 else 'MISSED'}"
+    )
+    # The first chart of a process also loads matplotlib and its fonts.
+    print(
+        f"  a chart, ms: {spread(chart_ms[1:] or chart_ms)} elapsed, "
+        f"{spread(chart_cpu_ms[1:] or chart_cpu_ms)} CPU; the first {chart_ms[0]:.0f}"
     )
     workers = os.cpu_count() or 1
     started = time.perf_counter()

@@ -15,7 +15,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
-from bot.charts.vsm_map import render_comparison, render_value_stream
 from bot.deps import Deps
 from bot.domain.errors import KaizenError
 from bot.domain.vsm import (
@@ -121,6 +120,8 @@ async def _show(
         return
     await ack(**build_drawing(state))
     title = _map_title(cmd)
+    from bot.charts.vsm_map import render_value_stream  # the chart libraries load when first used
+
     png = deps.run_cpu(
         render_value_stream, found.steps, title=title, state_label=STATE_LABELS[state],
         notes=found.notes,
@@ -140,6 +141,8 @@ async def _compare(
         return
     await ack(**build_drawing(None))
     title = _map_title(cmd)
+    from bot.charts.vsm_map import render_comparison  # the chart libraries load when first used
+
     png = deps.run_cpu(render_comparison, current, future, title=title, drawn_on=deps.now().date())
     upload = MapUpload(
         COMPARISON_FILENAME,

@@ -1,23 +1,36 @@
 """The digest's data for one channel and period, aggregated in SQL.
 
-Counts and minutes by category (this period and the one before) are one grouped query, the
-eight-week trend one query of conditional sums, both over the ``(workspace, channel,
-created_at)`` index; only the waits logged against steps come back row by row, for their
-medians.
+Counts and minutes by category (this period, the one before, and each week of the eight-week
+trend) are one grouped query of conditional sums over the ``(workspace, channel, created_at)``
+index; the worst log, the waits logged against steps (row by row, for their medians), the map's
+steps and the size of the backlog come back in the same statement.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, null, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.domain.digest import (
+    TREND_WEEKS,
     AnnoyingWaste,
     CategoryTotal,
     DigestData,
@@ -26,10 +39,10 @@ from bot.domain.digest import (
     trend_starts,
 )
 from bot.domain.themes import ThemeStatus
-from bot.domain.vsm import measure_waits
+from bot.domain.vsm import MapState, measure_waits
+from bot.domain.vsm import Step as StepData
 from bot.domain.wastes import WasteCategory
 from storage import kaizen as kaizen_store
-from storage import vsm as vsm_store
 from storage.models import (
     ActionItem,
     ChannelSettings,
@@ -46,169 +59,170 @@ _CATEGORIES = {c.value for c in WasteCategory}
 _MOVES = (ThemeStatus.IN_PROGRESS.value, ThemeStatus.DONE.value)
 
 
-def _sum_if(condition: Any, value: Any = 1) -> Any:
-    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+_ZERO: Any = literal_column("0")
+_ONE: Any = literal_column("1")
 
 
-def _in_channel(scope: Scope) -> tuple[Any, ...]:
-    return (
-        Observation.workspace_id == scope.workspace_id,
-        Observation.channel_id == scope.channel_id,
+def _sum_if(condition: Any, value: Any = _ONE) -> Any:
+    return func.coalesce(func.sum(case((condition, value), else_=_ZERO)), _ZERO)
+
+
+# One statement reads everything the digest needs of the logs and the map, as rows of one shape
+# told apart by their first column (built once, with bound parameters, so each digest only
+# binds values: building and cache-keying a statement of forty expressions costs more than
+# running it):
+#   c  per category: logs and minutes this period and the one before, then per trend week
+#   t  the single log with the most time lost, with its category, text, link and step name
+#   w  (step id, minutes) of every wait logged against a step
+#   s  the current map's steps
+#   k  how many themes and overdue open items the channel has (the digest of a channel without
+#      a backlog asks nothing more about them)
+_TEXTS = 4
+_NUMBERS = 4 + 2 * TREND_WEEKS
+
+
+def _row(kind: str, texts: Sequence[Any] = (), numbers: Sequence[Any] = ()) -> list[Any]:
+    # Typed NULLs: PostgreSQL matches a union's column types branch by branch.
+    texts = [*texts, *[cast(null(), Text)] * (_TEXTS - len(texts))]
+    numbers = [*numbers, *[cast(null(), BigInteger)] * (_NUMBERS - len(numbers))]
+    return [
+        literal_column(f"'{kind}'").label("kind"),
+        *(t.label(f"t{i}") for i, t in enumerate(texts)),
+        *(n.label(f"n{i}") for i, n in enumerate(numbers)),
+    ]
+
+
+def _digest_statement() -> Any:
+    """The digest's one statement; parameters ``ws``, ``ch``, ``start``, ``end``, ``before``
+    (the previous period's start), ``since`` (the earliest of that and ``w0``), ``w0``…``w7``
+    (the trend weeks' starts) and ``today``."""
+    in_channel = (
+        Observation.workspace_id == bindparam("ws"),
+        Observation.channel_id == bindparam("ch"),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class WasteTotals:
-    categories: list[CategoryTotal]
-    uncategorised: int
-    trend: list[TrendPoint]
-    also: tuple[Any, ...] | None
-    """The values of the ``also`` columns, or None when the channel logged nothing then."""
-
-
-async def get_waste_totals(
-    session: AsyncSession,
-    *,
-    scope: Scope,
-    start: datetime,
-    end: datetime,
-    previous_start: datetime,
-    also: Sequence[Any] = (),
-) -> WasteTotals:
-    """One pass over the channel's logs: per category the logs and minutes in [start, end) and
-    in [previous_start, start), the logs still without a category, and the eight-week trend.
-
-    ``also`` are constant columns (scalar subqueries) read in the same round trip."""
-    starts = trend_starts(end)
+    at = Observation.created_at
+    start: Any = bindparam("start")
+    end: Any = bindparam("end")
+    window = (*in_channel, at >= start, at < end)
     minutes = func.coalesce(Observation.minutes, 0)
-    current = Observation.created_at >= start
-    before = Observation.created_at < start
-    columns: list[Any] = [
-        _sum_if(current),
-        _sum_if(current, minutes),
-        _sum_if(before & (Observation.created_at >= previous_start)),
-        _sum_if(before & (Observation.created_at >= previous_start), minutes),
+    before = (at < start) & (at >= bindparam("before"))
+    sums: list[Any] = [
+        _sum_if(at >= start),
+        _sum_if(at >= start, minutes),
+        _sum_if(before),
+        _sum_if(before, minutes),
     ]
-    for low, high in itertools.pairwise([*starts, end]):
-        inside = (Observation.created_at >= low) & (Observation.created_at < high)
-        columns += [_sum_if(inside), _sum_if(inside, minutes)]
-    rows = await session.execute(
-        select(Observation.category, *also, *columns)
-        .where(
-            *_in_channel(scope),
-            Observation.created_at >= min(previous_start, starts[0]),
-            Observation.created_at < end,
-        )
+    weeks: list[Any] = [bindparam(f"w{i}") for i in range(TREND_WEEKS)]
+    for low, high in itertools.pairwise([*weeks, end]):
+        sums += [_sum_if((at >= low) & (at < high)), _sum_if((at >= low) & (at < high), minutes)]
+    totals = (
+        select(*_row("c", [Observation.category], sums))
+        .where(*in_channel, at >= bindparam("since"), at < end)
         .group_by(Observation.category)
-    )
-    totals: list[CategoryTotal] = []
-    uncategorised = 0
-    weekly = [[0, 0] for _ in starts]
-    found = rows.all()
-    extra = tuple(found[0][1 : 1 + len(also)]) if found else None
-    for category, *values in found:
-        count, lost, count_before, lost_before, *trend = values[len(also) :]
-        for week, i in zip(weekly, range(0, len(trend), 2), strict=True):
-            week[0] += int(trend[i])
-            week[1] += int(trend[i + 1])
-        if category not in _CATEGORIES:
-            uncategorised += int(count)
-        elif count or count_before:
-            totals.append(
-                CategoryTotal(
-                    WasteCategory(category),
-                    int(count),
-                    int(lost),
-                    int(count_before),
-                    int(lost_before),
-                )
-            )
-    trend_points = [
-        TrendPoint(start=s.date(), count=c, minutes=m)
-        for s, (c, m) in zip(starts, weekly, strict=True)
-    ]
-    return WasteTotals(totals, uncategorised, trend_points, extra)
-
-
-async def get_waits_and_annoying(
-    session: AsyncSession, *, scope: Scope, start: datetime, end: datetime, waits: bool
-) -> tuple[list[tuple[int, int]], AnnoyingWaste | None]:
-    """In one round trip: (step id, minutes) of every wait logged against a step in the window
-    (when ``waits``), and the single log with the most time lost."""
-    window = (
-        *_in_channel(scope),
-        Observation.created_at >= start,
-        Observation.created_at < end,
     )
     top = (
         select(
-            literal("top").label("kind"),
-            Observation.step_id,
-            Observation.minutes,
-            Observation.category,
-            Observation.description,
-            Observation.link,
-            Step.name,
+            *_row(
+                "t",
+                [Observation.category, Observation.description, Observation.link, Step.name],
+                [Observation.minutes],
+            )
         )
         .outerjoin(Step, Step.id == Observation.step_id)
-        .where(*window, Observation.minutes > 0)
-        .order_by(Observation.minutes.desc(), Observation.created_at, Observation.id)
+        .where(*window, Observation.minutes > _ZERO)
+        .order_by(Observation.minutes.desc(), at, Observation.id)
         .limit(1)
         .subquery()
     )
-    stmt: Any = select(top)
-    if waits:
-        logged = select(
-            literal("wait"),
-            Observation.step_id,
-            Observation.minutes,
-            null(),
-            null(),
-            null(),
-            null(),
-        ).where(
-            *window,
-            Observation.is_wait.is_(True),
-            Observation.step_id.is_not(None),
-            Observation.minutes > 0,
-        )
-        stmt = union_all(select(top), logged)
-    found: list[tuple[int, int]] = []
-    annoying = None
-    for kind, step_id, minutes, category, description, link, step in (
-        await session.execute(stmt)
-    ).all():
-        if kind == "wait":
-            found.append((int(step_id), int(minutes)))
-            continue
-        annoying = AnnoyingWaste(
-            category=WasteCategory(category) if category in _CATEGORIES else None,
-            description=description or "",
-            minutes=int(minutes or 0),
-            link=link or "",
-            step_name=step,
-        )
-    return found, annoying
-
-
-def _contents(scope: Scope, today: date) -> list[Any]:
-    """How many map steps, themes and overdue open items the channel has, as scalar subqueries:
-    the digest of a channel without a map or a backlog asks nothing more about them."""
-    steps = select(func.count(Step.id)).where(
-        Step.workspace_id == scope.workspace_id,
-        Step.channel_id == scope.channel_id,
-        Step.state == "current",
+    waits = select(*_row("w", [], [Observation.step_id, Observation.minutes])).where(
+        *window,
+        Observation.is_wait.is_(True),
+        Observation.step_id.is_not(None),
+        Observation.minutes > _ZERO,
     )
+    in_map = (
+        Step.workspace_id == bindparam("ws"),
+        Step.channel_id == bindparam("ch"),
+        Step.state == MapState.CURRENT.value,
+    )
+    steps = select(
+        *_row(
+            "s",
+            [cast(null(), Text), Step.name, Step.owner_role],
+            [Step.id, Step.position, Step.process_minutes, Step.wait_minutes,
+             Step.pct_complete_accurate],
+        )
+    ).where(*in_map)  # fmt: skip
     themes = select(func.count(Theme.id)).where(
-        Theme.workspace_id == scope.workspace_id, Theme.channel_id == scope.channel_id
+        Theme.workspace_id == bindparam("ws"), Theme.channel_id == bindparam("ch")
     )
     overdue = select(func.count(ActionItem.id)).where(
-        ActionItem.workspace_id == scope.workspace_id,
-        ActionItem.channel_id == scope.channel_id,
+        ActionItem.workspace_id == bindparam("ws"),
+        ActionItem.channel_id == bindparam("ch"),
         ActionItem.status == "open",
-        ActionItem.due_date < today,
+        ActionItem.due_date < bindparam("today"),
     )
-    return [steps.scalar_subquery(), themes.scalar_subquery(), overdue.scalar_subquery()]
+    counts = select(*_row("k", [], [themes.scalar_subquery(), overdue.scalar_subquery()]))
+    return union_all(totals, select(top), waits, steps, counts)
+
+
+_DIGEST = _digest_statement()
+
+
+@dataclass(slots=True)
+class _Read:
+    """What the digest statement returned, sorted by kind."""
+
+    categories: list[CategoryTotal] = field(default_factory=list)
+    uncategorised: int = 0
+    trend: list[list[int]] = field(default_factory=lambda: [[0, 0] for _ in range(TREND_WEEKS)])
+    annoying: AnnoyingWaste | None = None
+    waits: list[tuple[int, int]] = field(default_factory=list)
+    steps: list[StepData] = field(default_factory=list)
+    theme_count: int = 0
+    overdue_count: int = 0
+
+    def add(self, kind: str, texts: Sequence[Any], numbers: Sequence[Any]) -> None:
+        if kind == "c":
+            self._add_category(texts[0], [int(n) for n in numbers])
+        elif kind == "t":
+            category, description, link, step = texts
+            self.annoying = AnnoyingWaste(
+                category=WasteCategory(category) if category in _CATEGORIES else None,
+                description=description or "",
+                minutes=int(numbers[0] or 0),
+                link=link or "",
+                step_name=step,
+            )
+        elif kind == "w":
+            self.waits.append((int(numbers[0]), int(numbers[1])))
+        elif kind == "s":
+            step_id, position, process, wait, pct = (int(n) for n in numbers[:5])
+            self.steps.append(
+                StepData(
+                    name=texts[1],
+                    position=position,
+                    process_minutes=process,
+                    wait_minutes=wait,
+                    pct_complete_accurate=pct,
+                    owner_role=texts[2],
+                    id=step_id,
+                )
+            )
+        else:
+            self.theme_count, self.overdue_count = int(numbers[0]), int(numbers[1])
+
+    def _add_category(self, category: str | None, numbers: list[int]) -> None:
+        count, lost, count_before, lost_before, *trend = numbers
+        for week, i in zip(self.trend, range(0, len(trend), 2), strict=True):
+            week[0] += trend[i]
+            week[1] += trend[i + 1]
+        if category not in _CATEGORIES:
+            self.uncategorised += count
+        elif count or count_before:
+            self.categories.append(
+                CategoryTotal(WasteCategory(category), count, lost, count_before, lost_before)
+            )
 
 
 async def _kaizen_part(
@@ -240,66 +254,97 @@ async def _kaizen_part(
 async def get_digest_data(
     session: AsyncSession, *, scope: Scope, start: datetime, end: datetime, today: date
 ) -> DigestData:
-    """Everything the digest shows for [start, end); the period before is as long."""
+    """Everything the digest shows for [start, end); the period before is as long.
+
+    One round trip for the logs and the map; the backlog's themes and overdue items only when
+    the channel has any."""
     previous_start = start - (end - start)
-    contents = _contents(scope, today)
-    totals = await get_waste_totals(
-        session,
-        scope=scope,
-        start=start,
-        end=end,
-        previous_start=previous_start,
-        also=contents,
+    starts = trend_starts(end)
+    params: dict[str, Any] = {
+        "ws": scope.workspace_id,
+        "ch": scope.channel_id,
+        "start": start,
+        "end": end,
+        "before": previous_start,
+        "since": min(previous_start, starts[0]),
+        "today": today,
+    }
+    params |= {f"w{i}": s for i, s in enumerate(starts)}
+    read = _Read()
+    for kind, *values in (await session.execute(_DIGEST, params)).all():
+        read.add(kind, values[:_TEXTS], values[_TEXTS:])
+    # Order the categories as a grouped query returns them, whatever order the union took.
+    read.categories.sort(key=lambda c: c.category.value)
+    steps = sorted(read.steps, key=lambda s: (s.position, s.id or 0))
+    on_map = {s.id for s in steps}
+    kaizen = (
+        await _kaizen_part(session, scope=scope, start=start, end=end) if read.theme_count else {}
     )
-    categories, uncategorised, trend = totals.categories, totals.uncategorised, totals.trend
-    counts = totals.also or (await session.execute(select(*contents))).one()
-    step_count, theme_count, overdue_count = (int(n or 0) for n in counts)
-    steps = await vsm_store.list_steps(session, scope=scope) if step_count else []
-    logged = uncategorised or any(c.minutes for c in categories)
-    waits, annoying = (
-        await get_waits_and_annoying(session, scope=scope, start=start, end=end, waits=bool(steps))
-        if logged
-        else ([], None)
-    )
-    kaizen = await _kaizen_part(session, scope=scope, start=start, end=end) if theme_count else {}
     overdue, overdue_count = (
         await kaizen_store.list_overdue_actions(
             session, scope=scope, today=today, limit=OVERDUE_SHOWN
         )
-        if overdue_count
+        if read.overdue_count
         else ([], 0)
     )
     return DigestData(
         channel_id=scope.channel_id,
         start=start,
         end=end,
-        categories=categories,
-        uncategorised=uncategorised,
-        annoying=annoying,
+        categories=read.categories,
+        uncategorised=read.uncategorised,
+        annoying=read.annoying,
         steps=steps,
-        waits=measure_waits(waits),
+        waits=measure_waits((s, m) for s, m in read.waits if s in on_map),
         overdue=overdue,
         overdue_count=overdue_count,
-        trend=trend,
+        trend=[
+            TrendPoint(start=s.date(), count=c, minutes=m)
+            for s, (c, m) in zip(starts, read.trend, strict=True)
+        ],
         **kaizen,
     )
 
 
-async def list_known_channels(
-    session: AsyncSession, *, logged_since: datetime | None = None
-) -> list[Scope]:
-    """Every channel with settings, a map, a theme, a subscriber or a log (since
-    ``logged_since``, when given: the index on the log time keeps this cheap), in any
-    workspace."""
-    logs = select(Observation.workspace_id, Observation.channel_id)
-    if logged_since is not None:
-        logs = logs.where(Observation.created_at >= logged_since)
+def _logged_channels() -> Any:
+    """Each (workspace, channel) that has logs, by a loose scan of the ``(workspace, channel,
+    created_at)`` index: one index seek per channel, however many logs each has (a plain
+    DISTINCT reads every log's index entry; on a million logs that is most of a second)."""
+    first = (
+        select(Observation.workspace_id.label("w"), Observation.channel_id.label("c"))
+        .order_by(Observation.workspace_id, Observation.channel_id)
+        .limit(1)
+        .subquery()
+    )
+    found = select(first.c.w, first.c.c).cte("logged_channels", recursive=True)
+    later = aliased(Observation)
+    order = (later.workspace_id, later.channel_id)
+
+    def after(column: Any) -> Any:
+        # The next channel in the same workspace, else the first of the next workspace: two
+        # seeks SQLite and PostgreSQL both make through the index (a row-value comparison
+        # would seek on the workspace only and read all its logs).
+        same = select(column).where(later.workspace_id == found.c.w, later.channel_id > found.c.c)
+        following = select(column).where(later.workspace_id > found.c.w)
+        return func.coalesce(
+            same.order_by(*order).limit(1).scalar_subquery(),
+            following.order_by(*order).limit(1).scalar_subquery(),
+        )
+
+    found = found.union_all(
+        select(after(later.workspace_id), after(later.channel_id)).where(found.c.w.is_not(None))
+    )
+    return select(found.c.w, found.c.c).where(found.c.w.is_not(None))
+
+
+async def list_known_channels(session: AsyncSession) -> list[Scope]:
+    """Every channel with settings, a map, a theme, a subscriber or a log, in any workspace."""
     sources: list[Any] = [
         select(ChannelSettings.workspace_id, ChannelSettings.channel_id),
         select(Step.workspace_id, Step.channel_id),
         select(Theme.workspace_id, Theme.channel_id),
         select(Subscription.workspace_id, Subscription.channel_id),
-        logs.distinct(),
+        _logged_channels(),
     ]
     union = sources[0].union(*sources[1:]).subquery()
     rows = await session.execute(select(union).order_by(*union.c))

@@ -3,7 +3,9 @@
 A post is claimed (a committed row, status ``running``) before it is sent. The unique (job, key)
 lets only one process or run win the claim on SQLite and PostgreSQL alike. After sending, the
 claim is marked ``done``; a post that failed is marked ``failed`` and may be claimed again once
-its retry time has come; a post that came due too long ago is recorded ``missed``.
+its retry time has come; a post that came due too long ago is recorded ``missed``. A claim still
+``running`` after its lease was left by a process that stopped mid-post: it is taken over like a
+failed one, by one taker only (the takeover is one conditional UPDATE of the row).
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import JobRun
@@ -42,11 +45,13 @@ async def claim_run(
     job: str,
     key: str,
     now: datetime,
+    lease: timedelta,
     retry_failed_after: timedelta = timedelta(0),
 ) -> bool:
     """True when this caller now holds the claim; False when another run has or had it.
 
-    A ``failed`` claim is taken over once ``retry_failed_after`` has passed since it failed.
+    A ``failed`` claim is taken over once ``retry_failed_after`` has passed since it failed, a
+    ``running`` one once ``lease`` has passed since it was claimed.
     """
     values = {"job": job, "key": key, "status": RUNNING, "started_at": now, "detail": ""}
     if await insert_ignoring_conflict(session, JobRun.__table__, values) is not None:  # type: ignore[arg-type]
@@ -56,12 +61,18 @@ async def claim_run(
         .where(
             JobRun.job == job,
             JobRun.key == key,
-            JobRun.status == FAILED,
-            JobRun.finished_at <= now - retry_failed_after,
+            _open_to_take(now=now, lease=lease, retry_failed_after=retry_failed_after),
         )
         .values(status=RUNNING, started_at=now, finished_at=None, detail="")
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def _open_to_take(*, now: datetime, lease: timedelta, retry_failed_after: timedelta) -> Any:
+    return or_(
+        and_(JobRun.status == FAILED, JobRun.finished_at <= now - retry_failed_after),
+        and_(JobRun.status == RUNNING, JobRun.started_at <= now - lease),
+    )
 
 
 async def finish_run(
@@ -90,14 +101,20 @@ async def record_missed(
     return await insert_ignoring_conflict(session, JobRun.__table__, values) is not None  # type: ignore[arg-type]
 
 
-async def list_handled_keys(session: AsyncSession, *, job: str, keys: Iterable[str]) -> set[str]:
-    """Which of ``keys`` have a claim that a tick must not take again (anything but failed)."""
+async def list_handled_keys(
+    session: AsyncSession, *, job: str, keys: Iterable[str], now: datetime, lease: timedelta
+) -> set[str]:
+    """Which of ``keys`` have a claim that a tick must not take again: anything but failed, or
+    running past its lease."""
     wanted = list(keys)
     found: set[str] = set()
     for i in range(0, len(wanted), 500):
         rows = await session.scalars(
             select(JobRun.key).where(
-                JobRun.job == job, JobRun.key.in_(wanted[i : i + 500]), JobRun.status != FAILED
+                JobRun.job == job,
+                JobRun.key.in_(wanted[i : i + 500]),
+                JobRun.status != FAILED,
+                ~and_(JobRun.status == RUNNING, JobRun.started_at <= now - lease),
             )
         )
         found.update(rows)

@@ -8,8 +8,10 @@ separated, let an operator rotate: the first seals, any of them opens.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,9 @@ class TokenSealer:
         parts = [k.strip() for k in (keys or "").split(",") if k.strip()]
         if not parts:
             return cls(None)
+        # Imported here: ~7 MB resident that a process without a key never needs.
+        from cryptography.fernet import Fernet, MultiFernet
+
         try:
             return cls(MultiFernet([Fernet(k.encode()) for k in parts]))
         except (ValueError, TypeError):
@@ -52,6 +57,8 @@ class TokenSealer:
             return stored  # stored before a key was set: still good
         if self._fernet is None:
             raise TokenUnreadable("a sealed token, and KAIZEN_SECRET_KEY is not set")
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(stored.removeprefix(PREFIX).encode()).decode()
         except InvalidToken:

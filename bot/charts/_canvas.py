@@ -1,7 +1,8 @@
 """Drawing plumbing shared by the chart renderers: palette, fonts, text fitting, PNG output.
 
-Each render builds its own ``Figure`` on an Agg canvas and never touches pyplot or rcParams,
-so charts can be drawn concurrently in worker threads. A :class:`Sheet` is a figure whose one
+Renders build their figures on Agg canvases and never touch pyplot or rcParams, so charts can
+be drawn concurrently in worker threads; a figure kept for reuse (the flow chart's) is kept per
+thread, never shared. A :class:`Sheet` is a figure whose one
 full-size axes is measured in inches, which keeps box-and-arrow layouts easy to reason about.
 """
 
@@ -20,6 +21,7 @@ from matplotlib.font_manager import FontProperties, findfont, fontManager
 from matplotlib.ft2font import FT2Font
 from matplotlib.patches import FancyBboxPatch
 from matplotlib.text import Text
+from PIL import Image
 
 from bot.domain.durations import format_duration
 
@@ -56,6 +58,9 @@ _FALLBACK_FONTS = (
     "Droid Sans Fallback",
 )
 FontStyle = Literal["normal", "italic", "oblique"]
+
+_WIDTHS_KEPT = 4096
+"""Text widths a reused sheet remembers before it starts again."""
 
 _PLACEHOLDER = "□"
 _ELLIPSIS = "…"
@@ -267,9 +272,28 @@ class Sheet:
         lines = self.fit(s, width, size=size, weight=weight, max_lines=1)
         return lines[0] if lines else ""
 
+    def clear(self) -> None:
+        """Remove every artist drawn on the sheet's axes, keeping the figure, the axes and
+        their settings, for the next chart of the same layout. The axes' scales, ticks and
+        labels are left as they are: a chart drawn on a cleared sheet must set them all."""
+        for ax in self.figure.axes:
+            drawn = [*ax.patches, *ax.lines, *ax.texts, *ax.collections, *ax.images, *ax.artists]
+            for artist in drawn:
+                artist.remove()
+            ax.containers.clear()
+        if len(self._widths) > _WIDTHS_KEPT:
+            self._widths.clear()
+
     def png(self) -> bytes:
+        """The sheet as an opaque PNG. Without the alpha channel, which a white sheet does not
+        need, the PNG is smaller and quicker to compress; level 3 costs half of level 6's time
+        for a file up to a fifth larger."""
+        self.canvas.draw()  # type: ignore[no-untyped-call]
+        rgba = self.canvas.buffer_rgba()  # type: ignore[no-untyped-call]
+        size = self.canvas.get_width_height()
+        image = Image.frombuffer("RGBA", size, rgba, "raw", "RGBA", 0, 1).convert("RGB")
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=self.dpi, facecolor="white")
+        image.save(buffer, format="png", compress_level=3)
         return buffer.getvalue()
 
 

@@ -14,13 +14,24 @@ from storage import jobs as runs
 RETRY_FAILED_AFTER = timedelta(minutes=15)
 """How long a failed post waits before a later tick may try it again."""
 
+CLAIM_LEASE = timedelta(hours=1)
+"""How long a claim may stay ``running`` before it counts as left by a process that stopped
+mid-post, and a later tick takes it over. A post takes seconds (a minute with Slack's rate
+limits); a process that stops between Slack's answer and recording it leaves no way to tell,
+and the post is sent again after the lease."""
+
 
 async def claim(
     deps: Deps, job: str, key: str, *, retry_after: timedelta = RETRY_FAILED_AFTER
 ) -> bool:
     async with deps.db.transaction() as session:
         return await runs.claim_run(
-            session, job=job, key=key, now=deps.now(), retry_failed_after=retry_after
+            session,
+            job=job,
+            key=key,
+            now=deps.now(),
+            lease=CLAIM_LEASE,
+            retry_failed_after=retry_after,
         )
 
 

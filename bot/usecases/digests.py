@@ -7,7 +7,8 @@ sent, so two processes, or the CLI and the scheduler, never post the same digest
 that came due while the bot was down is posted when it is back within ``GRACE``, and recorded as
 missed after that. A Slack error releases the claim (status ``failed``) so a later tick retries
 after ``RETRY_FAILED_AFTER``; inside the grace window that covers a channel the bot was removed
-from and is invited back to.
+from and is invited back to. A claim left ``running`` by a process that stopped mid-post is taken
+over after ``CLAIM_LEASE``.
 """
 
 from __future__ import annotations
@@ -21,14 +22,13 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.charts.flow import render_flow_chart
 from bot.deps import Deps
 from bot.domain.channels import ChannelConfig
 from bot.domain.digest import PERIOD_LENGTHS, Digest, Period, build_digest
 from bot.domain.errors import NotFound
 from bot.domain.schedule import WeeklySchedule, local_clock, parse_iso_week
 from bot.domain.wastes import CATEGORIES
-from bot.usecases.claims import RETRY_FAILED_AFTER, claim, finish
+from bot.usecases.claims import CLAIM_LEASE, RETRY_FAILED_AFTER, claim, finish
 from bot.usecases.clients import client_for_workspace
 from bot.views.digest import build_digest_message, digest_chart_title, digest_window
 from storage import digest as digest_store
@@ -107,6 +107,9 @@ async def load_digest(
 
 
 def render_digest_chart(digest: Digest, title: str) -> bytes:
+    # Imported here: the chart libraries cost ~40 MB and are needed only once a chart is drawn.
+    from bot.charts.flow import render_flow_chart
+
     categories = [(row.label, row.count, row.minutes) for row in digest.pareto]
     if digest.data.uncategorised:
         # Counted like the others, so the chart's total is the digest's and the trend's.
@@ -185,18 +188,11 @@ async def unsubscribe(deps: Deps, scope: Scope, user: str) -> bool:
 # -- finding what is due ----------------------------------------------------------------------
 
 
-ACTIVE_WITHIN = timedelta(weeks=9)
-"""A channel known only by its logs gets digests while it logged something this recently (the
-eight weeks of the trend and the week before): a long-silent channel is not written to weekly."""
-
-
 async def list_digest_schedules(deps: Deps) -> list[tuple[Scope, WeeklySchedule, bool]]:
     """Every known channel with its digest schedule and whether the digest is on."""
     async with deps.db.transaction() as session:
         saved = await digest_store.list_channel_schedules(session)
-        channels = await digest_store.list_known_channels(
-            session, logged_since=deps.now() - ACTIVE_WITHIN
-        )
+        channels = await digest_store.list_known_channels(session)
     default = schedule_of(ChannelConfig())
     found = []
     for scope in channels:
@@ -218,7 +214,7 @@ async def find_due_digests(deps: Deps, now: datetime) -> tuple[list[DueDigest], 
     ]
     async with deps.db.transaction() as session:
         handled = await runs.list_handled_keys(
-            session, job=JOB_DIGEST, keys=[c.key for c in candidates]
+            session, job=JOB_DIGEST, keys=[c.key for c in candidates], now=now, lease=CLAIM_LEASE
         )
     waiting = [c for c in candidates if c.key not in handled]
     due = [c for c in waiting if now - c.due <= GRACE]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pytest
@@ -134,3 +136,31 @@ def test_no_logs_at_all_in_eight_weeks_is_the_friendly_empty_image() -> None:
     quiet = [(label, 0, 0) for label, _, _ in TREND]
     png = strictly(lambda: render_flow_chart(title="Week", categories=[], trend=quiet))
     assert decode(png).shape[0] == 400
+
+
+MANY = [(f"Category {n} with a longer name", 40 - n, n * 75) for n in range(12)]
+FEW = [("Defects", 3, 0), ("No category yet", 2, 0)]
+CHARTS: list[dict[str, Any]] = [
+    {"title": "Week", "categories": WEEK, "previous": {"Waiting": 11, "Gone": 2}, "trend": TREND},
+    {"title": "Many " * 30, "categories": MANY, "previous": {"Category 3": 9}, "trend": TREND},
+    {"title": "Few", "categories": FEW, "trend": TREND[::-1]},
+    {"title": "No trend", "categories": WEEK[:3]},
+    {"title": "Trend only", "categories": [], "trend": TREND},
+]
+
+
+def test_a_chart_is_drawn_the_same_whatever_was_drawn_before_it() -> None:
+    # Charts reuse their thread's figure: nothing of one may show in the next.
+    with ThreadPoolExecutor(max_workers=1) as fresh_thread:
+        alone = fresh_thread.submit(lambda: render_flow_chart(**CHARTS[0])).result()
+    for chart in [*CHARTS[1:], *CHARTS[::-1]]:
+        render_flow_chart(**chart)
+    after_others = render_flow_chart(**CHARTS[0])
+    assert np.array_equal(decode(after_others), decode(alone))
+
+
+def test_charts_drawn_at_once_in_worker_threads_are_each_their_own() -> None:
+    expected = [render_flow_chart(**chart) for chart in CHARTS]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda chart: render_flow_chart(**chart), CHARTS * 3))
+    assert [decode(png).tobytes() for png in got] == [decode(png).tobytes() for png in expected * 3]

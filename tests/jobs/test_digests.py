@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot import ids
 from bot.deps import Deps
-from bot.usecases.claims import RETRY_FAILED_AFTER
-from bot.usecases.digests import GRACE, run_due_digests
+from bot.usecases.claims import CLAIM_LEASE, RETRY_FAILED_AFTER, claim
+from bot.usecases.digests import GRACE, JOB_DIGEST, find_due_digests, run_due_digests
 from fake_slack import FakeSlack
 from storage import jobs as runs
 from storage.db import Database
@@ -175,6 +175,28 @@ async def test_a_post_that_failed_is_released_and_the_next_run_posts_it_once(
     assert not third.posted and len(digests_posted(harness)) == 1
 
 
+async def test_a_claim_left_running_by_a_stopped_process_is_taken_over_after_its_lease_once(
+    harness: Harness,
+) -> None:
+    await seed_week(harness)
+    harness.clock.set(MONDAY_9_UTC)
+    # A process claimed the digest and stopped before posting it or recording how it went.
+    [due], _ = await find_due_digests(harness.deps, harness.clock())
+    assert await claim(harness.deps, JOB_DIGEST, due.key)
+
+    harness.clock.set(MONDAY_9_UTC + CLAIM_LEASE - timedelta(minutes=1))
+    within = await run_due_digests(harness.deps, harness.clock())
+    assert within.posted == [] and digests_posted(harness) == []
+
+    harness.clock.set(MONDAY_9_UTC + CLAIM_LEASE + timedelta(minutes=1))
+    at_once = await asyncio.gather(
+        *(run_due_digests(harness.deps, harness.clock()) for _ in range(3))
+    )
+    assert sum(len(r.posted) for r in at_once) == 1 and len(digests_posted(harness)) == 1
+    later = await run_due_digests(harness.deps, harness.clock() + CLAIM_LEASE * 2)
+    assert later.posted == [] and len(digests_posted(harness)) == 1
+
+
 async def test_a_channel_without_data_gets_a_short_digest_saying_how_to_start(
     harness: Harness,
 ) -> None:
@@ -288,8 +310,12 @@ async def test_a_workspace_without_a_token_is_skipped(harness: Harness) -> None:
     assert harness.fake.calls_to("chat.postMessage") == []
 
 
-async def test_a_channel_silent_for_nine_weeks_gets_no_digest(harness: Harness) -> None:
-    long_ago = MONDAY_9_UTC - timedelta(weeks=10)
+async def test_a_channel_known_only_by_logs_of_long_ago_still_gets_its_digest(
+    harness: Harness,
+) -> None:
+    long_ago = MONDAY_9_UTC - timedelta(weeks=30)
     await add_logs(harness.deps, channel="C3", count=3, start=long_ago, end=long_ago + timedelta(1))
     harness.clock.set(MONDAY_9_UTC)
-    assert (await run_due_digests(harness.deps, harness.clock())).posted == []
+    assert len((await run_due_digests(harness.deps, harness.clock())).posted) == 1
+    [posted] = digests_posted(harness, "C3")
+    assert "To start" in json.dumps(posted["blocks"])
