@@ -27,7 +27,6 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from bot.domain.digest import (
     TREND_WEEKS,
@@ -306,45 +305,21 @@ async def get_digest_data(
     )
 
 
-def _logged_channels() -> Any:
-    """Each (workspace, channel) that has logs, by a loose scan of the ``(workspace, channel,
-    created_at)`` index: one index seek per channel, however many logs each has (a plain
-    DISTINCT reads every log's index entry; on a million logs that is most of a second)."""
-    first = (
-        select(Observation.workspace_id.label("w"), Observation.channel_id.label("c"))
-        .order_by(Observation.workspace_id, Observation.channel_id)
-        .limit(1)
-        .subquery()
-    )
-    found = select(first.c.w, first.c.c).cte("logged_channels", recursive=True)
-    later = aliased(Observation)
-    order = (later.workspace_id, later.channel_id)
-
-    def after(column: Any) -> Any:
-        # The next channel in the same workspace, else the first of the next workspace: two
-        # seeks SQLite and PostgreSQL both make through the index (a row-value comparison
-        # would seek on the workspace only and read all its logs).
-        same = select(column).where(later.workspace_id == found.c.w, later.channel_id > found.c.c)
-        following = select(column).where(later.workspace_id > found.c.w)
-        return func.coalesce(
-            same.order_by(*order).limit(1).scalar_subquery(),
-            following.order_by(*order).limit(1).scalar_subquery(),
-        )
-
-    found = found.union_all(
-        select(after(later.workspace_id), after(later.channel_id)).where(found.c.w.is_not(None))
-    )
-    return select(found.c.w, found.c.c).where(found.c.w.is_not(None))
-
-
-async def list_known_channels(session: AsyncSession) -> list[Scope]:
-    """Every channel with settings, a map, a theme, a subscriber or a log, in any workspace."""
+async def list_known_channels(
+    session: AsyncSession, *, logged_since: datetime | None = None
+) -> list[Scope]:
+    """Every channel with settings, a map, a theme, a subscriber or a log (since
+    ``logged_since``, when given: the index on the log time keeps this cheap), in any
+    workspace."""
+    logs = select(Observation.workspace_id, Observation.channel_id)
+    if logged_since is not None:
+        logs = logs.where(Observation.created_at >= logged_since)
     sources: list[Any] = [
         select(ChannelSettings.workspace_id, ChannelSettings.channel_id),
         select(Step.workspace_id, Step.channel_id),
         select(Theme.workspace_id, Theme.channel_id),
         select(Subscription.workspace_id, Subscription.channel_id),
-        _logged_channels(),
+        logs.distinct(),
     ]
     union = sources[0].union(*sources[1:]).subquery()
     rows = await session.execute(select(union).order_by(*union.c))

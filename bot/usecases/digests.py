@@ -188,11 +188,18 @@ async def unsubscribe(deps: Deps, scope: Scope, user: str) -> bool:
 # -- finding what is due ----------------------------------------------------------------------
 
 
+ACTIVE_WITHIN = timedelta(weeks=9)
+"""A channel known only by its logs gets digests while it logged something this recently (the
+eight weeks of the trend and the week before): a long-silent channel is not written to weekly."""
+
+
 async def list_digest_schedules(deps: Deps) -> list[tuple[Scope, WeeklySchedule, bool]]:
     """Every known channel with its digest schedule and whether the digest is on."""
     async with deps.db.transaction() as session:
         saved = await digest_store.list_channel_schedules(session)
-        channels = await digest_store.list_known_channels(session)
+        channels = await digest_store.list_known_channels(
+            session, logged_since=deps.now() - ACTIVE_WITHIN
+        )
     default = schedule_of(ChannelConfig())
     found = []
     for scope in channels:

@@ -310,12 +310,8 @@ async def test_a_workspace_without_a_token_is_skipped(harness: Harness) -> None:
     assert harness.fake.calls_to("chat.postMessage") == []
 
 
-async def test_a_channel_known_only_by_logs_of_long_ago_still_gets_its_digest(
-    harness: Harness,
-) -> None:
-    long_ago = MONDAY_9_UTC - timedelta(weeks=30)
+async def test_a_channel_silent_for_nine_weeks_gets_no_digest(harness: Harness) -> None:
+    long_ago = MONDAY_9_UTC - timedelta(weeks=10)
     await add_logs(harness.deps, channel="C3", count=3, start=long_ago, end=long_ago + timedelta(1))
     harness.clock.set(MONDAY_9_UTC)
-    assert len((await run_due_digests(harness.deps, harness.clock())).posted) == 1
-    [posted] = digests_posted(harness, "C3")
-    assert "To start" in json.dumps(posted["blocks"])
+    assert (await run_due_digests(harness.deps, harness.clock())).posted == []

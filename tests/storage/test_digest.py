@@ -82,24 +82,3 @@ async def test_digest_data_counts_periods_trend_waits_and_the_worst_log(any_db: 
     assert data.trend[-1].minutes == 630
     assert data.overdue_count == 1 and data.overdue[0].text == "late"
     assert Scope(ws, "C1") in known and Scope(other, "C1") in known
-
-
-async def test_known_channels_are_every_channel_with_a_log_of_any_age_in_every_workspace(
-    any_db: Database,
-) -> None:
-    async with any_db.transaction() as s:
-        one = await get_or_add_workspace(s, team_id="T1", enterprise_id=None, now=END)
-        two = await get_or_add_workspace(s, team_id="T2", enterprise_id=None, now=END)
-        long_ago = END - timedelta(weeks=52)
-        rows = [
-            {**log(ws, long_ago + timedelta(minutes=n), "defects", 5), "channel_id": channel}
-            for ws, channel in [(one, "C1"), (one, "C2"), (two, "C1"), (two, "C9"), (one, "C10")]
-            for n in range(3)
-        ]
-        await s.execute(insert(Observation), rows)
-    async with any_db.transaction() as s:
-        known = await list_known_channels(s)
-    assert known == sorted(
-        [Scope(one, "C1"), Scope(one, "C10"), Scope(one, "C2"), Scope(two, "C1"), Scope(two, "C9")],
-        key=lambda scope: (scope.workspace_id, scope.channel_id),
-    )
