@@ -9,26 +9,34 @@ write, so the second delivery finds the claim and writes nothing.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery
-from storage.sql import insert_ignoring_conflict, rows_changed
+from storage.sql import rows_changed
 
 KEEP_FOR = timedelta(days=2)
+
+_DELIVERIES: Any = Delivery.__table__
+_CLAIM = {
+    name: module.insert(_DELIVERIES).on_conflict_do_nothing().returning(_DELIVERIES.c.id)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+"""INSERT … ON CONFLICT DO NOTHING RETURNING id, built once: every write request claims."""
 
 
 async def claim_delivery(
     session: AsyncSession, *, workspace_id: int, key: str, now: datetime
 ) -> bool:
     """True the first time ``key`` is claimed in this workspace, False for a repeat."""
-    new_id = await insert_ignoring_conflict(
-        session,
-        Delivery.__table__,  # type: ignore[arg-type]
-        {"workspace_id": workspace_id, "key": key[:255], "received_at": now},
+    claim = _CLAIM[session.get_bind().dialect.name]
+    found = await session.execute(
+        claim, {"workspace_id": workspace_id, "key": key[:255], "received_at": now}
     )
-    return new_id is not None
+    return found.scalar_one_or_none() is not None
 
 
 async def prune_deliveries(session: AsyncSession, *, now: datetime) -> int:

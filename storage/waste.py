@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.hypotheses import LoggedTotals
@@ -18,7 +19,7 @@ from bot.domain.observations import LoggedWaste, NewWaste, Source
 from bot.domain.vsm import MapState
 from bot.domain.wastes import WasteCategory
 from storage.models import Observation, Step
-from storage.sql import insert_ignoring_conflict, rows_changed
+from storage.sql import rows_changed
 from storage.workspaces import Scope
 
 
@@ -31,7 +32,8 @@ def _from_row(found: Sequence[Any]) -> LoggedWaste:
     return _to_domain(observation, step_name)
 
 
-def _to_domain(row: Observation, step_name: str | None) -> LoggedWaste:
+def _to_domain(row: Any, step_name: str | None) -> LoggedWaste:
+    """A log from its ORM row or from the columns an INSERT … RETURNING gave back."""
     return LoggedWaste(
         id=row.id,
         channel_id=row.channel_id,
@@ -48,6 +50,14 @@ def _to_domain(row: Observation, step_name: str | None) -> LoggedWaste:
         reporter_id=None if row.anonymous else row.reporter_id,
         created_at=row.created_at,
     )
+
+
+_OBSERVATIONS: Any = Observation.__table__
+_ADD = {
+    name: module.insert(_OBSERVATIONS).on_conflict_do_nothing().returning(*_OBSERVATIONS.c)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+"""The insert of a log, returning the stored row: built once, as every log runs it."""
 
 
 def reaction_key(channel_id: str, message_ts: str, reporter_key: str) -> str:
@@ -85,10 +95,13 @@ async def add_observation(
         "reaction_key": key,
         "created_at": now,
     }
-    new_id = await insert_ignoring_conflict(session, Observation.__table__, values)  # type: ignore[arg-type]
-    if new_id is None:
+    added = (await session.execute(_ADD[session.get_bind().dialect.name], values)).first()
+    if added is None:
         return None
-    return await get_observation(session, workspace_id=scope.workspace_id, observation_id=new_id)
+    step_name = None
+    if waste.step_id is not None:
+        step_name = await session.scalar(select(Step.name).where(Step.id == waste.step_id))
+    return _to_domain(added, step_name)
 
 
 async def get_observation(
