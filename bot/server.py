@@ -17,6 +17,7 @@ from bot.app import close_app
 from bot.deps import Deps
 from bot.inbound import MalformedRequest, check_signature, read_envelope
 from bot.reply_budget import start_reply_clock
+from bot.usecases.waste import drain_log_writer
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,9 @@ def build_web_app(app: AsyncApp, deps: Deps, *, slack_routes: bool = True) -> we
         return web.json_response({"status": "ok", "database": "writable"})
 
     async def close(_web_app: web.Application) -> None:
-        # Follow-ups (confirmations after the reply) still use the app's HTTP session.
+        # Logs handed to the writer are stored; follow-ups (confirmations after the reply)
+        # still use the app's HTTP session.
+        await drain_log_writer(deps.db)
         await deps.drain()
         await close_app(app)
 

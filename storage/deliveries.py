@@ -8,6 +8,7 @@ write, so the second delivery finds the claim and writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,27 @@ async def claim_delivery(
         claim, {"workspace_id": workspace_id, "key": key[:255], "received_at": now}
     )
     return found.scalar_one_or_none() is not None
+
+
+async def claim_deliveries(
+    session: AsyncSession, claims: Iterable[tuple[int, str, datetime]]
+) -> set[tuple[int, str]]:
+    """Claim many (workspace id, key, received at) in one statement; the (workspace id, key)
+    pairs claimed now. A key given twice is claimed once."""
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for workspace_id, key, now in claims:
+        found = (workspace_id, key[:255])
+        rows.setdefault(found, {"workspace_id": workspace_id, "key": found[1], "received_at": now})
+    if not rows:
+        return set()
+    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = (
+        module.insert(_DELIVERIES)
+        .values(list(rows.values()))
+        .on_conflict_do_nothing()
+        .returning(_DELIVERIES.c.workspace_id, _DELIVERIES.c.key)
+    )
+    return {(int(ws), str(key)) for ws, key in (await session.execute(stmt)).all()}
 
 
 async def prune_deliveries(session: AsyncSession, *, now: datetime) -> int:
