@@ -27,6 +27,13 @@ _CLAIM = {
     for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once: every write request claims."""
+_CLAIM_MANY = {
+    name: module.insert(_DELIVERIES)
+    .on_conflict_do_nothing()
+    .returning(_DELIVERIES.c.workspace_id, _DELIVERIES.c.key)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+"""The same for many at once: SQLAlchemy sends the rows as one multi-row INSERT."""
 
 
 async def claim_delivery(
@@ -51,14 +58,9 @@ async def claim_deliveries(
         rows.setdefault(found, {"workspace_id": workspace_id, "key": found[1], "received_at": now})
     if not rows:
         return set()
-    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (
-        module.insert(_DELIVERIES)
-        .values(list(rows.values()))
-        .on_conflict_do_nothing()
-        .returning(_DELIVERIES.c.workspace_id, _DELIVERIES.c.key)
-    )
-    return {(int(ws), str(key)) for ws, key in (await session.execute(stmt)).all()}
+    claim = _CLAIM_MANY[session.get_bind().dialect.name]
+    found = await session.execute(claim, list(rows.values()))
+    return {(int(ws), str(key)) for ws, key in found.all()}
 
 
 async def prune_deliveries(session: AsyncSession, *, now: datetime) -> int:

@@ -61,6 +61,7 @@ _ADD = {
     for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 """The insert of a log, returning the stored row: built once, as every log runs it."""
+_ADD_MANY = insert(_OBSERVATIONS).returning(*_OBSERVATIONS.c)
 
 
 def reaction_key(channel_id: str, message_ts: str, reporter_key: str) -> str:
@@ -165,8 +166,8 @@ async def add_observations(
         _values(log.scope, log.waste, log.reporter_id, log.reporter_key, log.now)
         for log in (logs[i] for i in fresh)
     ]
-    stmt = insert(_OBSERVATIONS).values(rows).returning(*_OBSERVATIONS.c)
-    added = sorted((await session.execute(stmt)).all(), key=lambda row: row.id)
+    # One statement built once; SQLAlchemy sends the rows as one multi-row INSERT.
+    added = sorted((await session.execute(_ADD_MANY, rows)).all(), key=lambda row: row.id)
     waiting: dict[tuple[Any, ...], deque[int]] = defaultdict(deque)
     for index, values in zip(fresh, rows, strict=True):
         waiting[tuple(values[c] for c in _SAME_LOG)].append(index)
