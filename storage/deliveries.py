@@ -54,12 +54,14 @@ async def claim_deliveries(
     pairs claimed now. A key given twice is claimed once."""
     rows: dict[tuple[int, str], dict[str, Any]] = {}
     for workspace_id, key, now in claims:
-        found = (workspace_id, key[:255])
-        rows.setdefault(found, {"workspace_id": workspace_id, "key": found[1], "received_at": now})
+        pair = (workspace_id, key[:255])
+        rows.setdefault(pair, {"workspace_id": workspace_id, "key": pair[1], "received_at": now})
     if not rows:
         return set()
     claim = _CLAIM_MANY[session.get_bind().dialect.name]
-    found = await session.execute(claim, list(rows.values()))
+    # In key order, so that two processes claiming overlapping keys lock them in one order
+    # and cannot deadlock on each other.
+    found = await session.execute(claim, [rows[k] for k in sorted(rows)])
     return {(int(ws), str(key)) for ws, key in found.all()}
 
 
