@@ -411,7 +411,7 @@ def print_figure(figure: Figure) -> None:
         f"{figure.path:>16} c={figure.concurrency:<3} "
         f"bare {spread(figure.rates('bare'))} req/s · "
         f"kaizen-bot {spread(figure.rates('kaizen-bot'))} req/s, "
-        f"p99 {figure.p99_ms('kaizen-bot'):.0f} ms · "
+        f"p99 {figure.p99_ms('kaizen-bot'):.0f} ms (bare {figure.p99_ms('bare'):.0f} ms) · "
         f"ratio {spread(figure.ratios(), '{:.3f}')}",
         flush=True,
     )
@@ -445,14 +445,15 @@ def write_results(
         "- servers pinned to core 0 with taskset, load and the Slack stand-in on core 1, rounds "
         "interleaved; each cell is the median of the rounds (min–max).",
         "",
-        "| path | c | bare Bolt req/s | kaizen-bot req/s | kaizen-bot p99 ms | ratio |",
-        "|---|---|---|---|---|---|",
+        "| path | c | bare Bolt req/s | kaizen-bot req/s | kaizen-bot p99 ms | bare p99 ms "
+        "| ratio |",
+        "|---|---|---|---|---|---|---|",
     ]
     for f in figures:
         lines.append(
             f"| {f.path} | {f.concurrency} | {spread(f.rates('bare'))} | "
             f"{spread(f.rates('kaizen-bot'))} | {f.p99_ms('kaizen-bot'):.0f} | "
-            f"{spread(f.ratios(), '{:.3f}')} |"
+            f"{f.p99_ms('bare'):.0f} | {spread(f.ratios(), '{:.3f}')} |"
         )
     lines += [
         "",
