@@ -181,7 +181,10 @@ class Database:
 
         @event.listens_for(self.engine.sync_engine, "rollback")
         def _rolled_back(conn: Any) -> None:
-            conn.info.pop("wrote", None)
+            # A connection that died mid-transaction has no info to clear; reading it would
+            # try to reconnect inside the rollback and hide the real error.
+            if not conn.invalidated:
+                conn.info.pop("wrote", None)
 
         @event.listens_for(self.engine.sync_engine, "handle_error")
         def _failed(context: Any) -> None:
