@@ -186,7 +186,12 @@ def _tune_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        immediate = conn.get_execution_options().get(WRITE_LOCK_AT_BEGIN)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_LOCK_AT_BEGIN = "kaizen_write_lock_at_begin"
+"""Execution option: on SQLite, begin with the write lock (``BEGIN IMMEDIATE``)."""
 
 
 class Database:
@@ -196,6 +201,7 @@ class Database:
         self, url: str, *, echo: bool = False, ping_idle_after: float = PING_IDLE_AFTER
     ) -> None:
         self.url = url
+        self._sqlite = is_sqlite(url)
         self.engine = create_engine(url, echo=echo, ping_idle_after=ping_idle_after)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.health = WriteHealth()
@@ -229,8 +235,17 @@ class Database:
                 health.failure = str(getattr(error, "orig", error))[:200]
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, *, write_lock: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction; ``write_lock`` (SQLite): take the write lock when it begins.
+
+        For a transaction that reads before it writes while another process may write the
+        same SQLite file: otherwise its first write finds the file changed since it began to
+        read, and SQLite answers "database is locked" at once instead of waiting its turn.
+        Within one process it changes nothing (SQLite has one connection per process).
+        """
         async with self.sessionmaker() as session, session.begin():
+            if write_lock and self._sqlite:
+                await session.connection(execution_options={WRITE_LOCK_AT_BEGIN: True})
             yield session
 
     async def retry(self, run: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS) -> T:

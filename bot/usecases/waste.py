@@ -220,7 +220,7 @@ class LogWriter:
         generation = cache.generation
         found: dict[tuple[str, str | None], WorkspaceRef] = {}
         resolved: list[tuple[tuple[str, str | None], WorkspaceRef]] = []
-        async with self._db.transaction() as session:
+        async with self._db.transaction(write_lock=True) as session:
             logs = []
             for p in batch:
                 key = (p.origin.team_id, p.origin.enterprise_id)

@@ -81,7 +81,10 @@ async def workspace_transaction(deps: Deps, origin: Origin) -> AsyncIterator[Wor
     cache = workspace_cache(deps.db.engine.sync_engine)
     generation = cache.generation
     cached = cache.get(team, enterprise)
-    async with deps.db.transaction() as session:
+    # With the write lock from the start (SQLite), as resolving the workspace took it before
+    # there was a cache: a use case that reads and then writes is not refused by SQLite when
+    # another process wrote in between.
+    async with deps.db.transaction(write_lock=True) as session:
         workspace = cached or await resolve_workspace(
             session, team_id=team, enterprise_id=enterprise, now=deps.now()
         )

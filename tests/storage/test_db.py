@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import stat
 import sys
 from pathlib import Path
@@ -216,3 +217,29 @@ async def test_a_recently_used_postgres_connection_is_not_pinged(
             assert await s.scalar(text("SELECT 3")) == 3
     finally:
         await db.dispose()
+
+
+def _write_from_another_process(path: str) -> str:
+    """Another process writing the file, without waiting for a lock: "ok" or SQLite's error."""
+    conn = sqlite3.connect(path, timeout=0)
+    try:
+        conn.execute("UPDATE alembic_version SET version_num = version_num")
+        conn.commit()
+    except sqlite3.OperationalError as error:
+        return str(error)
+    finally:
+        conn.close()
+    return "ok"
+
+
+@pytest.mark.parametrize("write_lock", [True, False])
+async def test_a_sqlite_transaction_can_hold_the_write_lock_from_its_start(
+    db: Database, write_lock: bool
+) -> None:
+    path = db.url.removeprefix("sqlite+aiosqlite:///")
+    async with db.transaction(write_lock=write_lock) as s:
+        assert await s.scalar(text("SELECT count(*) FROM alembic_version")) == 1
+        other = await asyncio.to_thread(_write_from_another_process, path)
+    # Holding it, nobody else writes before this transaction's own writes; without it,
+    # another process may, and this transaction's first write would then be refused.
+    assert other == ("database is locked" if write_lock else "ok")
