@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import secrets
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,7 +23,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.deps import Deps
 from bot.reply_budget import SlackSlow, start_reply_clock
-from bot.usecases.clients import ReplyBudgetClient, build_client
+from bot.usecases.clients import ReplyBudgetClient, SharedSession, build_client
+from bot.usecases.notify import ChannelMembership
 from bot.views.common import build_apology, build_not_saved_modal
 from storage.installations import DatabaseInstallationStore, DatabaseStateStore
 
@@ -47,21 +50,32 @@ def single_workspace_authorize(
     token: str,
 ) -> Callable[..., Awaitable[AuthorizeResult | None]]:
     """Bolt's one ``auth.test`` for a single bot token, cached, telling a revoked token (the
-    app is not installed) from Slack failing for a moment (try again; nothing is cached)."""
+    app is not installed) from Slack failing for a moment (try again; nothing is cached).
+
+    Requests that arrive together before the first answer wait for one ``auth.test`` instead
+    of each asking Slack.
+    """
     found: list[AuthorizeResult] = []
+    asking = asyncio.Lock()
+
+    async def ask(client: AsyncWebClient) -> bool:
+        try:
+            answer = await ReplyBudgetClient.like(client).auth_test(token=token)
+        except SlackApiError as exc:
+            if exc.response.get("error") in _REVOKED:
+                logger.warning("auth.revoked", extra={"error": exc.response.get("error")})
+                return False
+            raise SlackSlow("auth.test") from exc
+        found.append(
+            AuthorizeResult.from_auth_test_response(bot_token=token, auth_test_response=answer)
+        )
+        return True
 
     async def authorize(client: AsyncWebClient, user_id: str | None) -> AuthorizeResult | None:
         if not found:
-            try:
-                answer = await ReplyBudgetClient.like(client).auth_test(token=token)
-            except SlackApiError as exc:
-                if exc.response.get("error") in _REVOKED:
-                    logger.warning("auth.revoked", extra={"error": exc.response.get("error")})
+            async with asking:
+                if not found and not await ask(client):
                     return None
-                raise SlackSlow("auth.test") from exc
-            found.append(
-                AuthorizeResult.from_auth_test_response(bot_token=token, auth_test_response=answer)
-            )
         return AuthorizeResult(**{**found[0], "user_id": user_id})
 
     return authorize
@@ -129,6 +143,9 @@ def build_app(
     if not any(isinstance(f, _WithoutBody) for f in bolt_logger.filters):
         bolt_logger.addFilter(_WithoutBody())
 
+    session = _sessions[app] = SharedSession()
+    membership = ChannelMembership()
+
     @app.middleware
     async def provide_deps(
         context: Any, request: AsyncBoltRequest, next: Callable[[], Awaitable[None]]
@@ -136,7 +153,10 @@ def build_app(
         context["deps"] = deps
         # In Socket Mode no HTTP edge started the clock; here it is the request's first step.
         start_reply_clock(deps.reply_budget, restart=request.mode == "socket_mode")
-        context["client"] = ReplyBudgetClient.like(context["client"])
+        context["client"] = ReplyBudgetClient.like(
+            context["client"], session=session.get(), membership=membership
+        )
+        _note_membership(request.body, context, membership)
         await next()
 
     app.error(_handle_error)
@@ -145,6 +165,38 @@ def build_app(
 
     register_all(app)
     return app
+
+
+_sessions: weakref.WeakKeyDictionary[AsyncApp, SharedSession] = weakref.WeakKeyDictionary()
+
+_MEMBERSHIP_EVENTS = frozenset(
+    {"member_joined_channel", "member_left_channel", "channel_left", "group_left"}
+)
+
+
+def _note_membership(body: dict[str, Any], context: Any, membership: ChannelMembership) -> None:
+    """The bot joined or left a channel: what the app knew of it there is stale."""
+    event = body.get("event")
+    if not isinstance(event, dict) or event.get("type") not in _MEMBERSHIP_EVENTS:
+        return
+    channel, team = event.get("channel"), context.get("team_id")
+    about_bot = event.get("type") in ("channel_left", "group_left") or (
+        event.get("user") == context.get("bot_user_id")
+    )
+    if about_bot and isinstance(channel, str) and team:
+        membership.forget(str(team), channel)
+
+
+def shared_session(app: AsyncApp) -> SharedSession | None:
+    """The HTTP session holder of an app built by ``build_app`` (None once it is closed)."""
+    return _sessions.get(app)
+
+
+async def close_app(app: AsyncApp) -> None:
+    """Close the HTTP session the app's listeners shared; after its follow-ups are done."""
+    session = _sessions.pop(app, None)
+    if session is not None:
+        await session.close()
 
 
 async def _handle_error(

@@ -13,9 +13,11 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.app import close_app
 from bot.deps import Deps
 from bot.inbound import MalformedRequest, check_signature, read_envelope
 from bot.reply_budget import start_reply_clock
+from bot.usecases.waste import drain_log_writer
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,14 @@ def build_web_app(app: AsyncApp, deps: Deps, *, slack_routes: bool = True) -> we
             return web.json_response(body, status=503)
         return web.json_response({"status": "ok", "database": "writable"})
 
+    async def close(_web_app: web.Application) -> None:
+        # Logs handed to the writer are stored; follow-ups (confirmations after the reply)
+        # still use the app's HTTP session.
+        await drain_log_writer(deps.db)
+        await deps.drain()
+        await close_app(app)
+
+    web_app.on_cleanup.append(close)
     web_app.router.add_get(HEALTH_PATH, healthz)
     if not slack_routes:
         return web_app

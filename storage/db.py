@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -116,9 +116,17 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+PING_IDLE_AFTER = 2.0
+"""Seconds a pooled PostgreSQL connection may sit unused before it is checked at checkout."""
+
+
+def create_engine(
+    url: str, *, echo: bool = False, ping_idle_after: float = PING_IDLE_AFTER
+) -> AsyncEngine:
     if not is_sqlite(url):
-        return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
+        engine = create_async_engine(url, echo=echo, pool_size=10)
+        _ping_when_idle(engine, after=ping_idle_after)
+        return engine
     database = make_url(url).database
     in_memory = database in (None, "", ":memory:")
     if not in_memory:
@@ -134,6 +142,32 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     )
     _tune_sqlite(engine, wal=not in_memory)
     return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, *, after: float) -> None:
+    """Check a pooled connection at checkout only when it sat unused for ``after`` seconds.
+
+    ``pool_pre_ping`` costs a round trip to the server at every checkout, one of the four or
+    five a short transaction makes. What it guards against is a connection that died while it
+    sat in the pool (the server restarted, a proxy cut it): a connection used moments ago was
+    alive moments ago. A dead one found at checkout is replaced, as with ``pool_pre_ping``;
+    one that dies within ``after`` seconds of its last use fails the transaction that gets it
+    (and SQLAlchemy then discards the whole pool), as any connection dying mid-use does.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure: the pool replaces the connection
+            raise DisconnectionError("a pooled connection is gone") from error
 
 
 def _tune_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
@@ -152,15 +186,23 @@ def _tune_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        immediate = conn.get_execution_options().get(WRITE_LOCK_AT_BEGIN)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_LOCK_AT_BEGIN = "kaizen_write_lock_at_begin"
+"""Execution option: on SQLite, begin with the write lock (``BEGIN IMMEDIATE``)."""
 
 
 class Database:
     """The engine and its session factory; one per process."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, ping_idle_after: float = PING_IDLE_AFTER
+    ) -> None:
         self.url = url
-        self.engine = create_engine(url, echo=echo)
+        self._sqlite = is_sqlite(url)
+        self.engine = create_engine(url, echo=echo, ping_idle_after=ping_idle_after)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.health = WriteHealth()
         self._watch_writes()
@@ -181,7 +223,10 @@ class Database:
 
         @event.listens_for(self.engine.sync_engine, "rollback")
         def _rolled_back(conn: Any) -> None:
-            conn.info.pop("wrote", None)
+            # A connection that died mid-transaction has no info to clear; reading it would
+            # try to reconnect inside the rollback and hide the real error.
+            if not conn.invalidated:
+                conn.info.pop("wrote", None)
 
         @event.listens_for(self.engine.sync_engine, "handle_error")
         def _failed(context: Any) -> None:
@@ -190,8 +235,17 @@ class Database:
                 health.failure = str(getattr(error, "orig", error))[:200]
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, *, write_lock: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction; ``write_lock`` (SQLite): take the write lock when it begins.
+
+        For a transaction that reads before it writes while another process may write the
+        same SQLite file: otherwise its first write finds the file changed since it began to
+        read, and SQLite answers "database is locked" at once instead of waiting its turn.
+        Within one process it changes nothing (SQLite has one connection per process).
+        """
         async with self.sessionmaker() as session, session.begin():
+            if write_lock and self._sqlite:
+                await session.connection(execution_options={WRITE_LOCK_AT_BEGIN: True})
             yield session
 
     async def retry(self, run: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS) -> T:

@@ -8,27 +8,61 @@ write, so the second delivery finds the claim and writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery
-from storage.sql import insert_ignoring_conflict, rows_changed
+from storage.sql import rows_changed
 
 KEEP_FOR = timedelta(days=2)
+
+_DELIVERIES: Any = Delivery.__table__
+_CLAIM = {
+    name: module.insert(_DELIVERIES).on_conflict_do_nothing().returning(_DELIVERIES.c.id)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+"""INSERT … ON CONFLICT DO NOTHING RETURNING id, built once: every write request claims."""
+_CLAIM_MANY = {
+    name: module.insert(_DELIVERIES)
+    .on_conflict_do_nothing()
+    .returning(_DELIVERIES.c.workspace_id, _DELIVERIES.c.key)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+"""The same for many at once: SQLAlchemy sends the rows as one multi-row INSERT."""
 
 
 async def claim_delivery(
     session: AsyncSession, *, workspace_id: int, key: str, now: datetime
 ) -> bool:
     """True the first time ``key`` is claimed in this workspace, False for a repeat."""
-    new_id = await insert_ignoring_conflict(
-        session,
-        Delivery.__table__,  # type: ignore[arg-type]
-        {"workspace_id": workspace_id, "key": key[:255], "received_at": now},
+    claim = _CLAIM[session.get_bind().dialect.name]
+    found = await session.execute(
+        claim, {"workspace_id": workspace_id, "key": key[:255], "received_at": now}
     )
-    return new_id is not None
+    return found.scalar_one_or_none() is not None
+
+
+async def claim_deliveries(
+    session: AsyncSession, claims: Iterable[tuple[int, str, datetime]]
+) -> set[tuple[int, str]]:
+    """Claim many (workspace id, key, received at) in one statement; the (workspace id, key)
+    pairs claimed now. A key given twice is claimed once."""
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for workspace_id, key, now in claims:
+        pair = (workspace_id, key[:255])
+        rows.setdefault(pair, {"workspace_id": workspace_id, "key": pair[1], "received_at": now})
+    if not rows:
+        return set()
+    claim = _CLAIM_MANY[session.get_bind().dialect.name]
+    # In key order, so that two processes claiming overlapping keys lock them in one order
+    # and cannot deadlock on each other.
+    found = await session.execute(claim, [rows[k] for k in sorted(rows)])
+    return {(int(ws), str(key)) for ws, key in found.all()}
 
 
 async def prune_deliveries(session: AsyncSession, *, now: datetime) -> int:

@@ -6,19 +6,23 @@ workspace or channel finds nothing.
 
 from __future__ import annotations
 
+from collections import defaultdict, deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.hypotheses import LoggedTotals
 from bot.domain.observations import LoggedWaste, NewWaste, Source
 from bot.domain.vsm import MapState
 from bot.domain.wastes import WasteCategory
+from storage.deliveries import claim_deliveries
 from storage.models import Observation, Step
-from storage.sql import insert_ignoring_conflict, rows_changed
+from storage.sql import rows_changed
 from storage.workspaces import Scope
 
 
@@ -31,7 +35,8 @@ def _from_row(found: Sequence[Any]) -> LoggedWaste:
     return _to_domain(observation, step_name)
 
 
-def _to_domain(row: Observation, step_name: str | None) -> LoggedWaste:
+def _to_domain(row: Any, step_name: str | None) -> LoggedWaste:
+    """A log from its ORM row or from the columns an INSERT … RETURNING gave back."""
     return LoggedWaste(
         id=row.id,
         channel_id=row.channel_id,
@@ -50,24 +55,30 @@ def _to_domain(row: Observation, step_name: str | None) -> LoggedWaste:
     )
 
 
+_OBSERVATIONS: Any = Observation.__table__
+_ADD = {
+    name: module.insert(_OBSERVATIONS).on_conflict_do_nothing().returning(*_OBSERVATIONS.c)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+"""The insert of a log, returning the stored row: built once, as every log runs it."""
+_ADD_MANY = insert(_OBSERVATIONS).returning(*_OBSERVATIONS.c)
+
+
 def reaction_key(channel_id: str, message_ts: str, reporter_key: str) -> str:
     return f"{channel_id}:{message_ts}:{reporter_key}"
 
 
-async def add_observation(
-    session: AsyncSession,
-    *,
+def _values(
     scope: Scope,
     waste: NewWaste,
     reporter_id: str,
     reporter_key: str,
     now: datetime,
-) -> LoggedWaste | None:
-    """Store a log; None when it is a reaction log this reporter already made on that message."""
+) -> dict[str, Any]:
     key = None
     if waste.source is Source.REACTION and waste.message_ts:
         key = reaction_key(scope.channel_id, waste.message_ts, reporter_key)
-    values = {
+    return {
         "workspace_id": scope.workspace_id,
         "channel_id": scope.channel_id,
         "category": waste.category,
@@ -85,10 +96,90 @@ async def add_observation(
         "reaction_key": key,
         "created_at": now,
     }
-    new_id = await insert_ignoring_conflict(session, Observation.__table__, values)  # type: ignore[arg-type]
-    if new_id is None:
+
+
+async def add_observation(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    waste: NewWaste,
+    reporter_id: str,
+    reporter_key: str,
+    now: datetime,
+) -> LoggedWaste | None:
+    """Store a log; None when it is a reaction log this reporter already made on that message."""
+    values = _values(scope, waste, reporter_id, reporter_key, now)
+    added = (await session.execute(_ADD[session.get_bind().dialect.name], values)).first()
+    if added is None:
         return None
-    return await get_observation(session, workspace_id=scope.workspace_id, observation_id=new_id)
+    step_name = None
+    if waste.step_id is not None:
+        step_name = await session.scalar(select(Step.name).where(Step.id == waste.step_id))
+    return _to_domain(added, step_name)
+
+
+@dataclass(frozen=True, slots=True)
+class NewLog:
+    """One log of a batch: where, what, whose, and the delivery that brought it."""
+
+    scope: Scope
+    waste: NewWaste
+    reporter_id: str
+    reporter_key: str
+    delivery: str | None
+    now: datetime
+
+
+_SAME_LOG = (
+    "workspace_id", "channel_id", "reporter_key", "description", "minutes", "category",
+    "is_wait", "step_id", "work_item", "link", "source", "anonymous",
+)  # fmt: skip
+"""What tells one log of a batch from another; logs alike in all of it are interchangeable."""
+
+
+async def add_observations(
+    session: AsyncSession, logs: Sequence[NewLog]
+) -> list[LoggedWaste | None]:
+    """Store many logs with two statements whatever their number: claim every delivery, then
+    insert the logs whose delivery was not handled before (nor earlier in ``logs``).
+
+    Each answer is the stored log, or None for a repeated delivery. Not for reaction logs:
+    their once-per-message rule is ``add_observation``'s.
+    """
+    if any(log.waste.source is Source.REACTION for log in logs):
+        raise ValueError("reaction logs are stored one at a time")
+    claimed = await claim_deliveries(
+        session, ((log.scope.workspace_id, log.delivery, log.now) for log in logs if log.delivery)
+    )
+    fresh: list[int] = []
+    for index, log in enumerate(logs):
+        key = (log.scope.workspace_id, log.delivery[:255]) if log.delivery else None
+        if key is not None:
+            if key not in claimed:
+                continue
+            claimed.discard(key)  # a second copy of it in ``logs`` is a repeat
+        fresh.append(index)
+    answers: list[LoggedWaste | None] = [None] * len(logs)
+    if not fresh:
+        return answers
+    rows = [
+        _values(log.scope, log.waste, log.reporter_id, log.reporter_key, log.now)
+        for log in (logs[i] for i in fresh)
+    ]
+    # One statement built once; SQLAlchemy sends the rows as one multi-row INSERT.
+    added = sorted((await session.execute(_ADD_MANY, rows)).all(), key=lambda row: row.id)
+    waiting: dict[tuple[Any, ...], deque[int]] = defaultdict(deque)
+    for index, values in zip(fresh, rows, strict=True):
+        waiting[tuple(values[c] for c in _SAME_LOG)].append(index)
+    steps = {row.step_id for row in added if row.step_id is not None}
+    names: dict[int, str] = {}
+    if steps:
+        found = await session.execute(select(Step.id, Step.name).where(Step.id.in_(steps)))
+        names = {int(step): str(name) for step, name in found.all()}
+    for row in added:
+        index = waiting[tuple(getattr(row, c) for c in _SAME_LOG)].popleft()
+        answers[index] = _to_domain(row, names.get(row.step_id) if row.step_id else None)
+    return answers
 
 
 async def get_observation(

@@ -1,12 +1,20 @@
-"""Workspaces (Slack teams) and the scope every other query is filtered by."""
+"""Workspaces (Slack teams) and the scope every other query is filtered by.
+
+Every transaction starts by resolving its workspace; ``WorkspaceCache`` lets a process skip
+that once it has seen the workspace installed (see there for how it is kept honest).
+"""
 
 from __future__ import annotations
 
 import secrets
+import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Engine, delete, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Installation, Workspace
@@ -25,6 +33,72 @@ class Scope:
 class WorkspaceRef:
     id: int
     reporter_secret: str
+
+
+CACHE_TTL = 60.0
+"""Seconds a process trusts that a workspace it saw is still installed without asking the
+database: how long an uninstall made by *another* process may go unnoticed here."""
+
+
+class WorkspaceCache:
+    """The workspaces one process has resolved: (team, enterprise) → id and reporter secret.
+
+    A workspace's id and secret never change, so the only thing that can go stale is whether
+    it is installed: a verified request from an uninstalled workspace must mark it installed
+    again (``resolve_workspace``). So an entry is only made after the transaction that saw
+    the workspace installed (or reinstalled it) committed, it is dropped when this process
+    uninstalls the workspace, and it is trusted for ``CACHE_TTL`` seconds at most, which
+    bounds what an uninstall by another process can leave unnoticed. An entry made by a
+    lookup that began before an uninstall is refused (``generation``).
+    """
+
+    def __init__(
+        self, *, ttl: float = CACHE_TTL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._found: dict[tuple[str, str], tuple[WorkspaceRef, float]] = {}
+        self._ttl = ttl
+        self._clock = clock
+        self.generation = 0
+        """Bumped by every uninstall, so that a lookup racing one does not cache its answer."""
+
+    def get(self, team_id: str, enterprise_id: str | None) -> WorkspaceRef | None:
+        key = (team_id, enterprise_id or "")
+        found = self._found.get(key)
+        if found is None:
+            return None
+        ref, until = found
+        if self._clock() >= until:
+            del self._found[key]
+            return None
+        return ref
+
+    def put(
+        self, team_id: str, enterprise_id: str | None, ref: WorkspaceRef, *, generation: int
+    ) -> None:
+        """Remember a workspace seen installed by a committed transaction that began at
+        ``generation``; nothing if an uninstall happened since."""
+        if generation == self.generation:
+            self._found[(team_id, enterprise_id or "")] = (ref, self._clock() + self._ttl)
+
+    def forget(self, team_id: str, enterprise_id: str | None) -> None:
+        self.generation += 1
+        self._found.pop((team_id, enterprise_id or ""), None)
+
+
+_caches: weakref.WeakKeyDictionary[Engine, WorkspaceCache] = weakref.WeakKeyDictionary()
+
+
+def workspace_cache(engine: Engine) -> WorkspaceCache:
+    """The cache of the process's database ``engine`` (the sync engine under an async one)."""
+    cache = _caches.get(engine)
+    if cache is None:
+        cache = _caches[engine] = WorkspaceCache()
+    return cache
+
+
+def _cache_of(session: AsyncSession) -> WorkspaceCache:
+    bind: Any = session.get_bind()
+    return workspace_cache(getattr(bind, "engine", bind))
 
 
 async def resolve_workspace(
@@ -101,6 +175,17 @@ async def uninstall_workspace(
     workspace_id = await find_workspace(session, team_id=team_id, enterprise_id=enterprise_id)
     if workspace_id is None:
         return None
+    # Forgotten now, so that no request of this process trusts it from here on, and again
+    # after the commit, so that a request that looked it up before the commit (PostgreSQL:
+    # it still read it installed) does not bring the entry back.
+    cache = _cache_of(session)
+    cache.forget(team_id, enterprise_id)
+    event.listen(
+        session.sync_session,
+        "after_commit",
+        lambda _session: cache.forget(team_id, enterprise_id),
+        once=True,
+    )
     await session.execute(delete(Installation).where(Installation.workspace_id == workspace_id))
     await session.execute(
         update(Workspace).where(Workspace.id == workspace_id).values(uninstalled_at=now)

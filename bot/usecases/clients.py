@@ -11,7 +11,7 @@ import random
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import ClientConnectorError
+from aiohttp import ClientConnectorError, ClientSession, ClientTimeout
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -28,8 +28,9 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.deps import Deps
 from bot.reply_budget import SlackSlow, remaining
+from bot.usecases.notify import NOT_A_MEMBER, ChannelMembership
 from storage.installations import get_bot_token
-from storage.workspaces import is_uninstalled
+from storage.workspaces import get_workspace_origin, is_uninstalled
 
 NOT_REPEATABLE = frozenset(
     {"chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal"}
@@ -119,7 +120,9 @@ def retry_handlers() -> list[AsyncRetryHandler]:
 CLIENT_TIMEOUT = 10
 
 
-def build_client(deps: Deps, token: str | None = None) -> AsyncWebClient:
+def build_client(
+    deps: Deps, token: str | None = None, *, team_id: str | None = None
+) -> AsyncWebClient:
     if token is None and deps.settings.slack_bot_token is not None:
         token = deps.settings.slack_bot_token.get_secret_value()
     return AsyncWebClient(
@@ -127,30 +130,88 @@ def build_client(deps: Deps, token: str | None = None) -> AsyncWebClient:
         base_url=deps.settings.slack_api_url,
         retry_handlers=retry_handlers(),
         timeout=CLIENT_TIMEOUT,
+        team_id=team_id,
     )
+
+
+class SharedSession:
+    """The one HTTP session (connection pool) a process's listeners call Slack through.
+
+    Without one, slack_sdk opens and closes an aiohttp session per Web API call. Made on first
+    use, inside the event loop that serves requests; ``close`` at shutdown, after the
+    follow-ups under way have finished.
+    """
+
+    def __init__(self) -> None:
+        self._session: ClientSession | None = None
+
+    def get(self) -> ClientSession:
+        if self._session is None or self._session.closed:
+            # slack_sdk gives its own sessions this timeout; a session handed to it keeps its own.
+            self._session = ClientSession(timeout=ClientTimeout(total=CLIENT_TIMEOUT))
+        return self._session
+
+    @property
+    def opened(self) -> ClientSession | None:
+        return self._session
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
 
 class ReplyBudgetClient(AsyncWebClient):
     """The client a listener is handed: a call made before the reply gives up when the reply
-    is due (``SlackSlow``) instead of keeping the user past Slack's three seconds."""
+    is due (``SlackSlow``) instead of keeping the user past Slack's three seconds.
+
+    It also carries the app's ``ChannelMembership``, and drops what it knew of a channel when
+    Slack answers that the bot is not in it.
+    """
+
+    membership: ChannelMembership | None = None
 
     @classmethod
-    def like(cls, client: AsyncWebClient) -> ReplyBudgetClient:
-        return cls(
+    def like(
+        cls,
+        client: AsyncWebClient,
+        *,
+        session: ClientSession | None = None,
+        membership: ChannelMembership | None = None,
+    ) -> ReplyBudgetClient:
+        made = cls(
             token=client.token,
             base_url=client.base_url,
             timeout=client.timeout,
             ssl=client.ssl,
             proxy=client.proxy,
-            session=client.session,
+            session=session or client.session,
             trust_env_in_session=client.trust_env_in_session,
             headers=dict(client.headers),
             team_id=client.default_params.get("team_id"),
             logger=client.logger,
             retry_handlers=list(client.retry_handlers),
         )
+        made.membership = membership or getattr(client, "membership", None)
+        return made
 
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        try:
+            return await self._within_budget(api_method, **kwargs)
+        except SlackApiError as exc:
+            self._forget_membership(exc, kwargs)
+            raise
+
+    def _forget_membership(self, exc: SlackApiError, kwargs: dict[str, Any]) -> None:
+        if self.membership is None or exc.response.get("error") not in NOT_A_MEMBER:
+            return
+        team = self.default_params.get("team_id")
+        params = kwargs.get("params") or kwargs.get("json") or kwargs.get("data") or {}
+        channel = params.get("channel") if isinstance(params, dict) else None
+        if team and isinstance(channel, str):
+            self.membership.forget(str(team), channel)
+
+    async def _within_budget(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
         left = remaining()
         if left is None:
             return await super().api_call(api_method, **kwargs)
@@ -176,11 +237,14 @@ async def client_for_workspace(deps: Deps, workspace_id: int) -> AsyncWebClient 
     async with deps.db.transaction() as session:
         if await is_uninstalled(session, workspace_id=workspace_id):
             return None
+        origin = await get_workspace_origin(session, workspace_id=workspace_id)
         token = None
         if deps.settings.oauth_enabled:
             token = await get_bot_token(session, workspace_id=workspace_id, sealer=deps.tokens)
+    # Named on every call, as Bolt's clients do, and so in the log lines of what it sends.
+    team = origin[0] if origin else None
     if deps.settings.oauth_enabled:
-        return build_client(deps, token=token) if token else None
+        return build_client(deps, token=token, team_id=team) if token else None
     if deps.settings.slack_bot_token is None:
         return None
-    return build_client(deps)
+    return build_client(deps, team_id=team)

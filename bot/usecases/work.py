@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.deps import Deps
 from bot.domain.observations import reporter_key
 from storage.deliveries import claim_delivery
-from storage.workspaces import Scope, resolve_workspace
+from storage.workspaces import Scope, resolve_workspace, workspace_cache
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -74,9 +74,19 @@ class Work:
 
 @asynccontextmanager
 async def workspace_transaction(deps: Deps, origin: Origin) -> AsyncIterator[Work]:
-    async with deps.db.transaction() as session:
-        workspace = await resolve_workspace(
-            session, team_id=origin.team_id, enterprise_id=origin.enterprise_id, now=deps.now()
+    """One transaction for ``origin``'s workspace; the workspace comes from the process's
+    cache when this process saw it installed lately (``storage.workspaces.WorkspaceCache``),
+    else from the database, and is cached once this transaction has committed."""
+    team, enterprise = origin.team_id, origin.enterprise_id
+    cache = workspace_cache(deps.db.engine.sync_engine)
+    generation = cache.generation
+    cached = cache.get(team, enterprise)
+    # With the write lock from the start (SQLite), as resolving the workspace took it before
+    # there was a cache: a use case that reads and then writes is not refused by SQLite when
+    # another process wrote in between.
+    async with deps.db.transaction(write_lock=True) as session:
+        workspace = cached or await resolve_workspace(
+            session, team_id=team, enterprise_id=enterprise, now=deps.now()
         )
         yield Work(
             session=session,
@@ -84,6 +94,8 @@ async def workspace_transaction(deps: Deps, origin: Origin) -> AsyncIterator[Wor
             deps=deps,
             reporter_secret=workspace.reporter_secret,
         )
+    if cached is None:
+        cache.put(team, enterprise, workspace, generation=generation)
 
 
 def retried(use_case: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:

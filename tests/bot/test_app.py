@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 
 import pytest
 from slack_bolt.async_app import AsyncAck
 
-from fake_slack import sign
+from bot import ids
+from bot.app import build_app, shared_session
+from bot.deps import Deps
+from bot.server import EVENTS_PATH, bound_port, build_web_app, start_site
+from fake_slack import FakeSlack, SlackDriver, sign
 from storage.db import Database
-from tests.support.harness import Harness
+from tests.support import harness as harness_support
+from tests.support.clock import FrozenClock
+from tests.support.harness import SIGNING_SECRET, TEAM, Harness
 from tests.support.threads import aiosqlite_workers, wait_for_workers_to_stop
+
+A = ids.ACTION_WASTE_INPUT
+MODAL_VALUES = {
+    ids.BLOCK_WASTE_CATEGORY: {
+        A: {"type": "static_select", "selected_option": {"value": "motion"}}
+    },
+    ids.BLOCK_WASTE_DESCRIPTION: {A: {"type": "plain_text_input", "value": "context switch"}},
+    ids.BLOCK_WASTE_MINUTES: {A: {"type": "plain_text_input", "value": "15m"}},
+    ids.BLOCK_WASTE_LINK: {A: {"type": "plain_text_input", "value": None}},
+    ids.BLOCK_WASTE_ANONYMOUS: {A: {"type": "checkboxes", "selected_options": []}},
+}
 
 
 async def test_a_signed_command_is_answered_within_three_seconds(harness: Harness) -> None:
@@ -108,3 +127,47 @@ async def test_rate_limited_and_failing_api_calls_are_retried(harness: Harness) 
     assert response.status == 200
     opened = [c.status for c in harness.fake.calls_to("views.open")]
     assert opened == [429, 503, 200]
+
+
+async def test_concurrent_first_requests_ask_slack_who_the_bot_is_once(harness: Harness) -> None:
+    replies = await asyncio.gather(
+        *(
+            harness.driver.command(
+                "/waste", f"waiting {n + 1}h for review", user="U1", channel="C1"
+            )
+            for n in range(8)
+        )
+    )
+    assert all("Logged" in json.dumps(r.json) for r in replies)
+    assert len(harness.fake.calls_to("auth.test")) == 1
+
+
+async def test_listeners_share_one_http_session_that_closes_with_the_server(
+    db: Database, clock: FrozenClock
+) -> None:
+    async with FakeSlack() as fake:
+        deps = Deps(
+            settings=harness_support.test_settings(fake.api_url, db.url), db=db, clock=clock
+        )
+        app = build_app(deps)
+        runner = await start_site(build_web_app(app, deps), host="127.0.0.1", port=0)
+        url = f"http://127.0.0.1:{bound_port(runner)}{EVENTS_PATH}"
+        try:
+            async with SlackDriver(
+                url, signing_secret=SIGNING_SECRET, team_id=TEAM, fake=fake
+            ) as driver:
+                meta = json.dumps({"c": "C1"})
+                await driver.view_submission(
+                    ids.VIEW_WASTE, MODAL_VALUES, user="U1", private_metadata=meta
+                )
+                await driver.command("/waste", "waiting 1h for review", user="U1", channel="C2")
+                await fake.wait_for("chat.postEphemeral")
+            holder = shared_session(app)
+            assert holder is not None and holder.opened is not None
+            session = holder.opened
+            assert not session.closed
+        finally:
+            await runner.cleanup()
+            deps.cpu.shutdown(wait=True)
+        assert session.closed
+        assert shared_session(app) is None

@@ -105,3 +105,27 @@ async def test_a_quick_log_where_the_bot_is_gets_no_invite_hint(harness: Harness
     response = await harness.driver.command("/wait", "2d test environment", user="U1", channel="C1")
     text = json.dumps(response.json)
     assert "Logged" in text and "/invite" not in text
+
+
+async def test_the_bot_is_asked_about_a_channel_once_for_many_quick_logs(harness: Harness) -> None:
+    for n in range(3):
+        response = await harness.driver.command(
+            "/waste", f"waiting {n + 1}h for review", user="U1", channel="C1"
+        )
+        assert "Logged" in json.dumps(response.json)
+    assert len(harness.fake.calls_to("conversations.info")) == 1
+
+
+async def test_after_the_bot_is_invited_the_next_quick_log_has_no_invite_hint(
+    harness: Harness,
+) -> None:
+    harness.fake.add_channel("GPRIV", "secret-team", is_private=True, is_member=False)
+    before = await harness.driver.command(
+        "/waste", "waiting 2h for review", user="U1", channel="GPRIV"
+    )
+    assert "/invite" in json.dumps(before.json)
+    await harness.driver.member_joined_channel(harness.fake.bot_user_id, "GPRIV", inviter="U1")
+    after = await harness.driver.command(
+        "/waste", "waiting 3h for review", user="U1", channel="GPRIV"
+    )
+    assert "Logged" in json.dumps(after.json) and "/invite" not in json.dumps(after.json)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot import ids
@@ -283,3 +285,24 @@ async def test_a_log_from_home_for_a_channel_without_the_bot_is_confirmed_by_dm(
     dm = await harness.fake.wait_for("chat.postMessage", lambda c: c.args["channel"] == "U1")
     assert "/invite" in json.dumps(dm.args)
     assert "Release train missed again" in json.dumps(dm.args)
+
+
+async def test_a_bot_removed_from_a_channel_is_noticed_at_the_next_refusal(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness.fake.add_channel("GPRIV", "secret-team", is_private=True, is_member=True)
+    first = await harness.driver.command(
+        "/waste", "waiting 2h for review", user="U1", channel="GPRIV"
+    )
+    assert "/invite" not in json.dumps(first.json)
+    # Taken out with no event reaching the app: the confirmation of a modal log is refused.
+    harness.fake.set_member("GPRIV", False)
+    with caplog.at_level(logging.INFO, logger="bot.usecases.notify"):
+        await submit(harness, waste_values(), metadata={"c": "GPRIV"})
+        await harness.fake.wait_for("chat.postMessage", lambda c: c.args["channel"] == "U1")
+    [refused] = [r for r in caplog.records if r.getMessage() == "tell.not_in_channel"]
+    assert (getattr(refused, "team", None), refused.channel) == (TEAM, "GPRIV")  # type: ignore[attr-defined]
+    after = await harness.driver.command(
+        "/waste", "waiting 3h for review", user="U1", channel="GPRIV"
+    )
+    assert "/invite" in json.dumps(after.json)

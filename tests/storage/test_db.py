@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import stat
 import sys
 from pathlib import Path
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
 from storage.db import Database
@@ -154,3 +156,90 @@ async def test_a_file_size_limit_reached_is_remembered_as_a_write_problem(
     lines = out.decode().splitlines()
     assert lines[0].startswith("write failed"), (out, err[-2000:])
     assert lines[1] != "problem: None", lines
+
+
+async def _cut_connections(database_url: str) -> int:
+    """What a server restart does to the pool: every connection to the database is gone."""
+    name = database_url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(databases.PG_ADMIN_URL)
+    try:
+        cut = await conn.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+    finally:
+        await conn.close()
+    return len(cut)
+
+
+async def test_a_pooled_postgres_connection_that_died_while_idle_is_replaced(
+    postgres_url: str | None,
+) -> None:
+    if postgres_url is None:
+        pytest.skip("no PostgreSQL server reachable")
+    db = Database(postgres_url, ping_idle_after=0.0)
+    try:
+        async with db.transaction() as s:
+            assert await s.scalar(text("SELECT 1")) == 1
+        assert await _cut_connections(postgres_url) >= 1
+        async with db.transaction() as s:
+            assert await s.scalar(text("SELECT 2")) == 2
+    finally:
+        await db.dispose()
+
+
+async def test_a_recently_used_postgres_connection_is_not_pinged(
+    postgres_url: str | None,
+) -> None:
+    if postgres_url is None:
+        pytest.skip("no PostgreSQL server reachable")
+    db = Database(postgres_url, ping_idle_after=3600.0)
+    sent: list[str] = []
+    event.listen(
+        db.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_a: sent.append(statement),
+    )
+    try:
+        for _ in range(3):
+            async with db.transaction() as s:
+                await s.scalar(text("SELECT 1"))
+        assert sent == ["SELECT 1"] * 3
+        # The pooled connection sat unused for less than an hour: it is not checked, so
+        # cutting it under the pool fails the next transaction (as any connection dying
+        # mid-use does); the pool is replaced and the one after works.
+        await _cut_connections(postgres_url)
+        with pytest.raises(DBAPIError):
+            async with db.transaction() as s:
+                await s.scalar(text("SELECT 1"))
+        async with db.transaction() as s:
+            assert await s.scalar(text("SELECT 3")) == 3
+    finally:
+        await db.dispose()
+
+
+def _write_from_another_process(path: str) -> str:
+    """Another process writing the file, without waiting for a lock: "ok" or SQLite's error."""
+    conn = sqlite3.connect(path, timeout=0)
+    try:
+        conn.execute("UPDATE alembic_version SET version_num = version_num")
+        conn.commit()
+    except sqlite3.OperationalError as error:
+        return str(error)
+    finally:
+        conn.close()
+    return "ok"
+
+
+@pytest.mark.parametrize("write_lock", [True, False])
+async def test_a_sqlite_transaction_can_hold_the_write_lock_from_its_start(
+    db: Database, write_lock: bool
+) -> None:
+    path = db.url.removeprefix("sqlite+aiosqlite:///")
+    async with db.transaction(write_lock=write_lock) as s:
+        assert await s.scalar(text("SELECT count(*) FROM alembic_version")) == 1
+        other = await asyncio.to_thread(_write_from_another_process, path)
+    # Holding it, nobody else writes before this transaction's own writes; without it,
+    # another process may, and this transaction's first write would then be refused.
+    assert other == ("database is locked" if write_lock else "ok")

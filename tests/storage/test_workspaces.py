@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 from storage.db import Database
 from storage.deliveries import claim_delivery, prune_deliveries
-from storage.workspaces import find_workspace, get_or_add_workspace, resolve_workspace
+from storage.workspaces import (
+    WorkspaceCache,
+    WorkspaceRef,
+    find_workspace,
+    get_or_add_workspace,
+    resolve_workspace,
+    uninstall_workspace,
+    workspace_cache,
+)
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
@@ -80,3 +88,51 @@ async def test_each_workspace_keeps_its_own_reporter_secret(any_db: Database) ->
     assert again == first
     assert len(first.reporter_secret) == 64
     assert other.reporter_secret != first.reporter_secret
+
+
+class Ticking:
+    """A monotonic clock a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_workspace_cache_trusts_an_entry_for_its_time_only() -> None:
+    tick = Ticking()
+    cache = WorkspaceCache(ttl=60, clock=tick)
+    ref = WorkspaceRef(id=1, reporter_secret="s1")
+    cache.put("T1", None, ref, generation=cache.generation)
+    assert cache.get("T1", None) == ref
+    assert cache.get("T1", "E1") is None  # a Grid workspace with the same team id is another
+    assert cache.get("T2", None) is None
+    tick.now = 59.9
+    assert cache.get("T1", None) == ref
+    tick.now = 60.0
+    assert cache.get("T1", None) is None
+
+
+def test_a_lookup_that_began_before_an_uninstall_is_not_cached() -> None:
+    cache = WorkspaceCache()
+    began = cache.generation
+    cache.forget("T1", None)
+    cache.put("T1", None, WorkspaceRef(id=1, reporter_secret="s1"), generation=began)
+    assert cache.get("T1", None) is None
+
+
+async def test_an_uninstall_drops_the_cached_workspace_and_only_that_one(any_db: Database) -> None:
+    cache = workspace_cache(any_db.engine.sync_engine)
+    async with any_db.transaction() as s:
+        first = await resolve_workspace(s, team_id="T1", enterprise_id=None, now=NOW)
+        other = await resolve_workspace(s, team_id="T2", enterprise_id=None, now=NOW)
+    cache.put("T1", None, first, generation=cache.generation)
+    cache.put("T2", None, other, generation=cache.generation)
+    async with any_db.transaction() as s:
+        await uninstall_workspace(s, team_id="T1", enterprise_id=None, now=NOW)
+        began = cache.generation
+        # A request of this process that looks T1 up while the uninstall is not yet committed.
+        cache.put("T1", None, first, generation=began)
+    assert cache.get("T1", None) is None
+    assert cache.get("T2", None) == other
