@@ -40,12 +40,18 @@ EVENT_REACTION_REMOVED: Final = "reaction_removed"
 EVENT_APP_HOME_OPENED: Final = "app_home_opened"
 EVENT_APP_UNINSTALLED: Final = "app_uninstalled"
 EVENT_TOKENS_REVOKED: Final = "tokens_revoked"
+EVENT_MEMBER_JOINED_CHANNEL: Final = "member_joined_channel"
+EVENT_CHANNEL_LEFT: Final = "channel_left"
+EVENT_GROUP_LEFT: Final = "group_left"
 EVENTS: Final = (
     EVENT_REACTION_ADDED,
     EVENT_REACTION_REMOVED,
     EVENT_APP_HOME_OPENED,
     EVENT_APP_UNINSTALLED,
     EVENT_TOKENS_REVOKED,
+    EVENT_MEMBER_JOINED_CHANNEL,
+    EVENT_CHANNEL_LEFT,
+    EVENT_GROUP_LEFT,
 )
 
 

@@ -11,6 +11,7 @@ from handlers import (
     home,
     kaizen,
     lifecycle,
+    membership,
     reactions,
     retro,
     themes,
@@ -32,6 +33,7 @@ BUILT = (
     flow,
     retro,
     lifecycle,
+    membership,
 )
 
 

@@ -124,8 +124,30 @@ async def test_after_the_bot_is_invited_the_next_quick_log_has_no_invite_hint(
         "/waste", "waiting 2h for review", user="U1", channel="GPRIV"
     )
     assert "/invite" in json.dumps(before.json)
-    await harness.driver.member_joined_channel(harness.fake.bot_user_id, "GPRIV", inviter="U1")
+    joined = await harness.driver.member_joined_channel(
+        harness.fake.bot_user_id, "GPRIV", inviter="U1"
+    )
+    assert joined.status == 200  # answered, so Slack does not send it again
     after = await harness.driver.command(
         "/waste", "waiting 3h for review", user="U1", channel="GPRIV"
     )
     assert "Logged" in json.dumps(after.json) and "/invite" not in json.dumps(after.json)
+
+
+async def test_after_the_bot_is_removed_the_next_quick_log_has_the_invite_hint(
+    harness: Harness,
+) -> None:
+    harness.fake.add_channel("CTEAM", "team", is_member=True)
+    before = await harness.driver.command(
+        "/waste", "waiting 2h for review", user="U1", channel="CTEAM"
+    )
+    assert "/invite" not in json.dumps(before.json)
+    harness.fake.add_channel("CTEAM", "team", is_member=False)
+    left = await harness.driver.event(
+        {"type": "channel_left", "channel": "CTEAM", "actor_id": "U1"}
+    )
+    assert left.status == 200
+    after = await harness.driver.command(
+        "/waste", "waiting 3h for review", user="U1", channel="CTEAM"
+    )
+    assert "Logged" in json.dumps(after.json) and "/invite" in json.dumps(after.json)
