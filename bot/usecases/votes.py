@@ -246,7 +246,11 @@ class VoteWriter(GroupWriter[_Vote, _Cast]):
         # Closed themes, and votes within a limit: one by one, in the order of their locks.
         rest = sorted(
             (k for k in fresh if k not in outcomes),
-            key=lambda k: (reactions[k].scope.channel_id, items[k].reacted.user),
+            key=lambda k: (
+                reactions[k].scope.workspace_id,
+                reactions[k].scope.channel_id,
+                items[k].reacted.user,
+            ),
         )
         for k in rest:
             outcomes[k] = await store.add_vote(
