@@ -17,7 +17,7 @@ from bot.app import close_app
 from bot.deps import Deps
 from bot.inbound import MalformedRequest, check_signature, read_envelope
 from bot.reply_budget import start_reply_clock
-from bot.usecases.waste import drain_log_writer
+from bot.usecases.writer import drain_writers
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def build_web_app(app: AsyncApp, deps: Deps, *, slack_routes: bool = True) -> we
     async def close(_web_app: web.Application) -> None:
         # Logs handed to the writer are stored; follow-ups (confirmations after the reply)
         # still use the app's HTTP session.
-        await drain_log_writer(deps.db)
+        await drain_writers(deps.db)
         await deps.drain()
         await close_app(app)
 

@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, literal, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -473,6 +484,39 @@ async def find_reacted_message(
     return ReactedMessage(config=channel_config(settings), theme=theme, ahead=ranked)
 
 
+async def find_reacted_messages(
+    session: AsyncSession, reactions: Sequence[tuple[Scope, str]]
+) -> list[ReactedMessage]:
+    """``find_reacted_message`` (unranked) for many (scope, message ts) at once, in two
+    statements whatever their number: the channels' settings, then the theme messages."""
+    channels = {(scope.workspace_id, scope.channel_id) for scope, _ in reactions}
+    messages = {(scope.workspace_id, scope.channel_id, ts) for scope, ts in reactions}
+    found = await session.scalars(
+        select(ChannelSettings).where(
+            tuple_(ChannelSettings.workspace_id, ChannelSettings.channel_id).in_(channels)
+        )
+    )
+    settings = {(row.workspace_id, row.channel_id): row for row in found}
+    themes: dict[tuple[int, str | None, str | None], Theme] = {}
+    for row in await session.execute(
+        _select_themes().where(
+            tuple_(ThemeRow.workspace_id, ThemeRow.message_channel, ThemeRow.message_ts).in_(
+                messages
+            )
+        )
+    ):
+        theme = _theme(row)
+        themes[(row[0].workspace_id, theme.message_channel, theme.message_ts)] = theme
+    return [
+        ReactedMessage(
+            config=channel_config(settings.get((scope.workspace_id, scope.channel_id))),
+            theme=themes.get((scope.workspace_id, scope.channel_id, ts)),
+            ahead=None,
+        )
+        for scope, ts in reactions
+    ]
+
+
 _VOTES: Any = VoteRow.__table__
 _ADD_VOTE = {
     name: module.insert(_VOTES).on_conflict_do_nothing().returning(_VOTES.c.id)
@@ -515,6 +559,55 @@ async def add_vote(
             await session.execute(delete(VoteRow).where(VoteRow.id == new_id))
             return VoteOutcome.OVER_LIMIT
     return VoteOutcome.COUNTED
+
+
+_ADD_VOTES = {
+    name: module.insert(_VOTES)
+    .on_conflict_do_nothing()
+    .returning(_VOTES.c.theme_id, _VOTES.c.user_id)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+"""The same for many at once: SQLAlchemy sends the rows as one multi-row INSERT."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewVote:
+    """A vote on an open theme of a channel without a vote limit."""
+
+    workspace_id: int
+    theme_id: int
+    user_id: str
+    now: datetime
+
+
+async def add_votes(session: AsyncSession, votes: Sequence[NewVote]) -> list[bool]:
+    """Many votes in one statement (``add_vote`` without a limit, on open themes): True for
+    each vote counted now, False for a person's second vote on a theme (before, or earlier in
+    ``votes``)."""
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for vote in votes:
+        rows.setdefault(
+            (vote.theme_id, vote.user_id),
+            {
+                "workspace_id": vote.workspace_id,
+                "theme_id": vote.theme_id,
+                "user_id": vote.user_id,
+                "created_at": vote.now,
+            },
+        )
+    if not rows:
+        return []
+    # In key order, so that two processes inserting the same votes cannot deadlock on them.
+    added = await session.execute(
+        _ADD_VOTES[session.get_bind().dialect.name], [rows[k] for k in sorted(rows)]
+    )
+    counted = {(int(theme), str(user)) for theme, user in added.all()}
+    answers = []
+    for vote in votes:
+        key = (vote.theme_id, vote.user_id)
+        answers.append(key in counted)
+        counted.discard(key)  # a second copy of it in ``votes`` is a repeat
+    return answers
 
 
 async def remove_vote(

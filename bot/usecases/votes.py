@@ -2,6 +2,8 @@
 
 A reaction is read, claimed and counted in one transaction: the channel's emoji settings, the
 theme the message is, the delivery's claim (a retried event counts once) and the vote itself.
+Votes that arrive together share that transaction (``VoteWriter``, a ``bot.usecases.writer``
+group commit), each answered only after it commits; a removal has a transaction of its own.
 What follows the commit runs after the reply: the theme message shows the new count (paced and
 coalesced per theme, see ``bot.usecases.themes``), and the voter's App Home is published again
 only when the vote changed what it shows (the channel's top themes) and they opened it lately.
@@ -11,9 +13,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deps import Deps
 from bot.domain.channels import ChannelConfig
@@ -23,9 +27,11 @@ from bot.usecases.home import opened_home_lately, refresh_home
 from bot.usecases.notify import tell
 from bot.usecases.themes import refresh_theme_soon
 from bot.usecases.work import Origin, Reaction, Work, retried, workspace_transaction
+from bot.usecases.writer import BatchWorkspaces, GroupWriter, writer_for
 from bot.views.common import build_error
 from bot.views.home import THEMES_PER_CHANNEL
 from storage import kaizen as store
+from storage.deliveries import claim_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -83,31 +89,196 @@ class _Target:
     votes asked for; False when not asked."""
 
 
+def _aim(reaction: Reaction, emoji: str, found: store.ReactedMessage) -> _Target:
+    """What the reaction is for, its delivery not yet claimed."""
+    config, theme = found.config, found.theme
+    on_home = found.ahead is not None and found.ahead < THEMES_PER_CHANNEL
+    if is_same_emoji(emoji, config.waste_emoji):
+        return _Target(reaction, config, None, NotATheme(Elsewhere.WASTE, reaction), False)
+    if not is_vote_emoji(emoji, config):
+        return _Target(reaction, config, None, None, False)
+    if theme is None:
+        return _Target(reaction, config, None, NotATheme(Elsewhere.NOTE, reaction), False)
+    return _Target(reaction, config, theme, None, on_home)
+
+
+def _repeat(target: _Target) -> _Target:
+    """A repeated delivery of a vote: nothing to do."""
+    return _Target(target.reaction, target.config, None, None, False)
+
+
+def _reaction(work: Work, reacted: Reacted) -> Reaction:
+    scope = work.scope(reacted.channel)
+    return Reaction(reacted.origin, scope, reacted.user, reacted.message_ts, reacted.delivery)
+
+
 async def _target(work: Work, reacted: Reacted, *, rank_with: int | None) -> _Target:
     """What the reaction is for, read in the vote's own transaction; the delivery is claimed
     only when it is a vote on a theme, so a late retry of an old removal cannot take back a
     newer vote."""
-    scope = work.scope(reacted.channel)
-    reaction = Reaction(reacted.origin, scope, reacted.user, reacted.message_ts, reacted.delivery)
+    reaction = _reaction(work, reacted)
     found = await store.find_reacted_message(
-        work.session, scope=scope, message_ts=reacted.message_ts, rank_with=rank_with
+        work.session, scope=reaction.scope, message_ts=reacted.message_ts, rank_with=rank_with
     )
-    config, theme = found.config, found.theme
-    on_home = found.ahead is not None and found.ahead < THEMES_PER_CHANNEL
-    if is_same_emoji(reacted.emoji, config.waste_emoji):
-        return _Target(reaction, config, None, NotATheme(Elsewhere.WASTE, reaction), False)
-    if not is_vote_emoji(reacted.emoji, config):
-        return _Target(reaction, config, None, None, False)
-    if theme is None:
-        return _Target(reaction, config, None, NotATheme(Elsewhere.NOTE, reaction), False)
-    if not await work.first_delivery(reacted.delivery):
-        return _Target(reaction, config, None, None, False)
-    return _Target(reaction, config, theme, None, on_home)
+    target = _aim(reaction, reacted.emoji, found)
+    if target.theme is not None and not await work.first_delivery(reacted.delivery):
+        return _repeat(target)
+    return target
+
+
+@dataclass(frozen=True, slots=True)
+class _Vote:
+    """A reaction added, handed to the ``VoteWriter``."""
+
+    origin: Origin
+    deps: Deps
+    reacted: Reacted
+    rank_with: int | None
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Cast:
+    target: _Target
+    outcome: VoteOutcome | None
+    """None when the reaction is no vote on a theme, or a repeated delivery."""
+
+
+async def _cast(work: Work, vote: _Vote) -> _Cast:
+    target = await _target(work, vote.reacted, rank_with=vote.rank_with)
+    if (theme := target.theme) is None:
+        return _Cast(target, None)
+    outcome = await store.add_vote(
+        work.session,
+        scope=target.reaction.scope,
+        theme=theme,
+        user_id=vote.reacted.user,
+        limit=target.config.vote_limit,
+        now=vote.now,
+    )
+    return _Cast(target, outcome)
 
 
 @retried
+async def _cast_alone(deps: Deps, vote: _Vote) -> _Cast:
+    async with workspace_transaction(deps, vote.origin) as work:
+        return await _cast(work, vote)
+
+
+class VoteWriter(GroupWriter[_Vote, _Cast]):
+    """One writer per database and process for votes: the reactions added meanwhile are read,
+    claimed and counted in one transaction, with a few statements for all of them (the
+    channels' settings and theme messages, the deliveries' claims, the votes); a vote in a
+    channel with a vote limit (a lock and a count per person) or one that must be ranked for
+    the voter's Home is counted on its own, in the same transaction."""
+
+    name = "kaizen.vote_writer"
+    batch_failed = "kaizen.vote_batch_failed"
+
+    async def store_alone(self, item: _Vote) -> _Cast:
+        return await _cast_alone(item.deps, item)
+
+    async def store_together(self, items: list[_Vote]) -> list[_Cast]:
+        workspaces = BatchWorkspaces(self.db)
+        async with self.db.transaction(write_lock=True) as session:
+            works = [
+                Work(session, ref.id, item.deps, ref.reporter_secret)
+                for item in items
+                for ref in [await workspaces.get(session, item.origin, item.now)]
+            ]
+            casts = await self._count_together(session, works, items)
+            # Ranked for a Home: after the others, each as if in a transaction of its own.
+            for k, (work, item) in enumerate(zip(works, items, strict=True)):
+                if item.rank_with is not None:
+                    casts[k] = await _cast(work, item)
+        workspaces.committed()
+        done = [cast for cast in casts if cast is not None]
+        assert len(done) == len(items)
+        return done
+
+    async def _count_together(
+        self, session: AsyncSession, works: list[Work], items: list[_Vote]
+    ) -> list[_Cast | None]:
+        """The votes not ranked for a Home (None in their stead for the others)."""
+        mine = [k for k, item in enumerate(items) if item.rank_with is None]
+        reactions = {k: _reaction(works[k], items[k].reacted) for k in mine}
+        found = await store.find_reacted_messages(
+            session, [(reactions[k].scope, reactions[k].message_ts) for k in mine]
+        )
+        targets = {
+            k: _aim(reactions[k], items[k].reacted.emoji, f)
+            for k, f in zip(mine, found, strict=True)
+        }
+        votes = [k for k in mine if targets[k].theme is not None]
+        claimed = await claim_deliveries(
+            session,
+            (
+                (reactions[k].scope.workspace_id, delivery, items[k].now)
+                for k in votes
+                if (delivery := items[k].reacted.delivery)
+            ),
+        )
+        fresh = []
+        for k in votes:
+            if delivery := items[k].reacted.delivery:
+                key = (reactions[k].scope.workspace_id, delivery[:255])
+                if key not in claimed:
+                    targets[k] = _repeat(targets[k])
+                    continue
+                claimed.discard(key)  # a second copy of it in the batch is a repeat
+            fresh.append(k)
+        outcomes: dict[int, VoteOutcome] = {}
+        plain = [k for k in fresh if _open_unlimited(targets[k])]
+        counted = await store.add_votes(
+            session,
+            [
+                store.NewVote(
+                    reactions[k].scope.workspace_id,
+                    _theme_of(targets[k]).id,
+                    items[k].reacted.user,
+                    items[k].now,
+                )
+                for k in plain
+            ],
+        )
+        for k, new in zip(plain, counted, strict=True):
+            outcomes[k] = VoteOutcome.COUNTED if new else VoteOutcome.ALREADY_COUNTED
+        # Closed themes, and votes within a limit: one by one, in the order of their locks.
+        rest = sorted(
+            (k for k in fresh if k not in outcomes),
+            key=lambda k: (
+                reactions[k].scope.workspace_id,
+                reactions[k].scope.channel_id,
+                items[k].reacted.user,
+            ),
+        )
+        for k in rest:
+            outcomes[k] = await store.add_vote(
+                session,
+                scope=reactions[k].scope,
+                theme=_theme_of(targets[k]),
+                user_id=items[k].reacted.user,
+                limit=targets[k].config.vote_limit,
+                now=items[k].now,
+            )
+        casts: list[_Cast | None] = [None] * len(items)
+        for k in mine:
+            casts[k] = _Cast(targets[k], outcomes.get(k))
+        return casts
+
+
+def _theme_of(target: _Target) -> Theme:
+    assert target.theme is not None
+    return target.theme
+
+
+def _open_unlimited(target: _Target) -> bool:
+    return target.theme is not None and target.theme.is_open and target.config.vote_limit is None
+
+
 async def cast_vote(client: AsyncWebClient, deps: Deps, reacted: Reacted) -> NotATheme | None:
-    """A vote on a theme message: one per person, within the channel's limit.
+    """A vote on a theme message: one per person, within the channel's limit; counted with
+    the others that arrive meanwhile (``VoteWriter``), told only after that commit.
 
     Returns where the reaction belongs when it is no vote on a theme (None when it was handled
     here, or is ignored).
@@ -115,14 +286,12 @@ async def cast_vote(client: AsyncWebClient, deps: Deps, reacted: Reacted) -> Not
     origin, user = reacted.origin, reacted.user
     # Ranked as if the vote were in, and only for a Home that may be looked at again soon.
     rank_with = 1 if opened_home_lately(deps, origin, user) else None
-    async with workspace_transaction(deps, origin) as work:
-        target = await _target(work, reacted, rank_with=rank_with)
-        if (theme := target.theme) is None:
-            return target.elsewhere
-        scope, limit = target.reaction.scope, target.config.vote_limit
-        outcome = await store.add_vote(
-            work.session, scope=scope, theme=theme, user_id=user, limit=limit, now=deps.now()
-        )
+    vote = _Vote(origin, deps, reacted, rank_with, deps.now())
+    cast = await writer_for(deps.db, VoteWriter).submit(vote)
+    target, outcome = cast.target, cast.outcome
+    if (theme := target.theme) is None or outcome is None:
+        return target.elsewhere
+    scope, limit = target.reaction.scope, target.config.vote_limit
     logger.info(
         "kaizen.vote",
         extra={

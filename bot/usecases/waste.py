@@ -1,16 +1,15 @@
 """Waste and wait logs: storing one (from a command, a modal or a reaction) and taking it back.
 
-Logs that arrive together are stored together (``LogWriter``): one transaction and a few
-statements for all of them instead of one transaction each. Each request still hears
-"stored" only after the commit that stored its log.
+Logs that arrive together are stored together (``LogWriter``, a ``bot.usecases.writer``
+group commit): one transaction and a few statements for all of them instead of one transaction
+each. Each request still hears "stored" only after the commit that stored its log.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
@@ -23,11 +22,12 @@ from bot.domain.vsm import Step
 from bot.domain.wastes import QuickWait, WasteCategory
 from bot.usecases.notify import BEFORE_ACK_BUDGET, tell
 from bot.usecases.work import Origin, Reaction, Work, retried, workspace_transaction
+from bot.usecases.writer import BatchWorkspaces, GroupWriter, writer_for
 from bot.views.waste import build_reaction_prompt
 from storage import waste as store
 from storage.db import Database
 from storage.vsm import find_step, get_step, list_steps
-from storage.workspaces import Scope, WorkspaceRef, resolve_workspace, workspace_cache
+from storage.workspaces import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -113,11 +113,7 @@ async def _log_alone(
         return await _add(work, scope, new, user)
 
 
-BATCH_LIMIT = 200
-"""Logs stored in one transaction at most (a few parameters each, far below SQLite's cap)."""
-
-
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Pending:
     deps: Deps
     origin: Origin
@@ -126,111 +122,32 @@ class _Pending:
     user: str
     delivery: str
     now: datetime
-    stored: asyncio.Future[LoggedWaste | None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
 
 
-class LogWriter:
-    """One writer per database and process for logs at no step (most quick logs and modals).
+class LogWriter(GroupWriter[_Pending, LoggedWaste | None]):
+    """One writer per database and process for logs at no step (most quick logs and modals):
+    the logs waiting are stored in one transaction (``storage.waste.add_observations``: the
+    deliveries claimed in one statement, the logs inserted in another)."""
 
-    Requests hand it their log and wait; it stores everything that waits in one transaction
-    (``storage.waste.add_observations``: the deliveries claimed in one statement, the logs
-    inserted in another), then answers each request. While it writes, new logs gather for the
-    next transaction, so the more requests come at once, the more each commit carries.
-
-    A batch that fails is not the fault of every log in it: each is then stored on its own, as
-    without the writer, and a failure reaches only the request whose log it was.
-    """
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._pending: list[_Pending] = []
-        self._task: asyncio.Task[None] | None = None
+    name = "waste.writer"
+    batch_failed = "waste.batch_failed"
 
     async def add(
-        self,
-        deps: Deps,
-        origin: Origin,
-        channel: str,
-        waste: NewWaste,
-        user: str,
-        delivery: str,
+        self, deps: Deps, origin: Origin, channel: str, waste: NewWaste, user: str, delivery: str
     ) -> LoggedWaste | None:
-        pending = _Pending(deps, origin, channel, waste, user, delivery, deps.now())
-        self._pending.append(pending)
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="waste.writer")
-        return await asyncio.shield(pending.stored)
+        return await self.submit(_Pending(deps, origin, channel, waste, user, delivery, deps.now()))
 
-    async def drain(self) -> None:
-        """Wait until every log handed in so far is stored (at shutdown)."""
-        while self._task is not None:
-            await asyncio.shield(self._task)
+    async def store_alone(self, item: _Pending) -> LoggedWaste | None:
+        return await _log_alone(
+            item.deps, item.origin, item.channel, item.waste, user=item.user, delivery=item.delivery
+        )
 
-    async def _run(self) -> None:
-        batch: list[_Pending] = []
-        try:
-            while self._pending:
-                batch = self._pending[:BATCH_LIMIT]
-                del self._pending[:BATCH_LIMIT]
-                await self._store(batch)
-        finally:
-            self._task = None
-            for left in (*batch, *self._pending):
-                if not left.stored.done():
-                    left.stored.set_exception(RuntimeError("the log writer stopped"))
-            self._pending.clear()
-
-    async def _store(self, batch: list[_Pending]) -> None:
-        try:
-            stored = await self._store_together(batch)
-        except Exception as error:  # each log alone: one bad log must not cost the others
-            logger.warning(
-                "waste.batch_failed",
-                extra={
-                    "team": ",".join(sorted({p.origin.team_id for p in batch})),
-                    "logs": len(batch),
-                    "error": type(error).__name__,
-                },
-            )
-            for pending in batch:
-                await self._store_alone(pending)
-            return
-        for pending, waste in zip(batch, stored, strict=True):
-            pending.stored.set_result(waste)
-
-    async def _store_alone(self, pending: _Pending) -> None:
-        try:
-            waste = await _log_alone(
-                pending.deps,
-                pending.origin,
-                pending.channel,
-                pending.waste,
-                user=pending.user,
-                delivery=pending.delivery,
-            )
-        except Exception as error:  # it reaches the request that brought this log, no other
-            pending.stored.set_exception(error)
-        else:
-            pending.stored.set_result(waste)
-
-    async def _store_together(self, batch: list[_Pending]) -> list[LoggedWaste | None]:
-        cache = workspace_cache(self._db.engine.sync_engine)
-        generation = cache.generation
-        found: dict[tuple[str, str | None], WorkspaceRef] = {}
-        resolved: list[tuple[tuple[str, str | None], WorkspaceRef]] = []
-        async with self._db.transaction(write_lock=True) as session:
+    async def store_together(self, items: list[_Pending]) -> list[LoggedWaste | None]:
+        workspaces = BatchWorkspaces(self.db)
+        async with self.db.transaction(write_lock=True) as session:
             logs = []
-            for p in batch:
-                key = (p.origin.team_id, p.origin.enterprise_id)
-                ref = found.get(key) or cache.get(*key)
-                if ref is None:
-                    ref = await resolve_workspace(
-                        session, team_id=key[0], enterprise_id=key[1], now=p.now
-                    )
-                    resolved.append((key, ref))
-                found[key] = ref
+            for p in items:
+                ref = await workspaces.get(session, p.origin, p.now)
                 logs.append(
                     store.NewLog(
                         scope=Scope(ref.id, p.channel),
@@ -242,26 +159,12 @@ class LogWriter:
                     )
                 )
             stored = await store.add_observations(session, logs)
-        for key, ref in resolved:
-            cache.put(*key, ref, generation=generation)
+        workspaces.committed()
         return stored
 
 
-_writers: weakref.WeakKeyDictionary[Database, LogWriter] = weakref.WeakKeyDictionary()
-
-
 def log_writer(db: Database) -> LogWriter:
-    writer = _writers.get(db)
-    if writer is None:
-        writer = _writers[db] = LogWriter(db)
-    return writer
-
-
-async def drain_log_writer(db: Database) -> None:
-    """Store the logs handed in so far before the process stops."""
-    writer = _writers.get(db)
-    if writer is not None:
-        await writer.drain()
+    return writer_for(db, LogWriter)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,33 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 
-from sqlalchemy import func, select
-
 from bot.app import build_app
 from bot.deps import Deps
 from bot.domain.channels import ChannelConfig
 from bot.server import EVENTS_PATH, bound_port, build_web_app, start_site
 from storage.channels import update_channel_config
-from storage.models import Theme, Vote
 from storage.workspaces import Scope, get_or_add_workspace
 from tests.support.harness import OTHER_TEAM, TEAM, Harness
-from tests.support.kaizen import propose, shown, vote_count
+from tests.support.kaizen import counts_by_theme, propose, shown, vote_count
 
 
 async def configure(harness: Harness, config: ChannelConfig, channel: str = "C1") -> None:
     async with harness.deps.db.transaction() as s:
         ws = await get_or_add_workspace(s, team_id=TEAM, enterprise_id=None, now=harness.clock())
         await update_channel_config(s, scope=Scope(ws, channel), config=config, now=harness.clock())
-
-
-async def counts_by_theme(harness: Harness) -> dict[int, int]:
-    async with harness.deps.db.transaction() as s:
-        rows = await s.execute(
-            select(Theme.number, func.count(Vote.id))
-            .outerjoin(Vote, Vote.theme_id == Theme.id)
-            .group_by(Theme.number)
-        )
-        return {int(number): int(count) for number, count in rows.all()}
 
 
 async def test_a_vote_counts_once_per_person_and_shows_on_the_message(harness: Harness) -> None:

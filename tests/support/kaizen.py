@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot import ids
 from fake_slack.driver import datepicker, input_values, plain, static_select
-from storage.models import Observation, Step, Vote
+from storage.models import Observation, Step, Theme, Vote
 from storage.workspaces import get_or_add_workspace
 from tests.support.harness import TEAM, Harness
 
@@ -88,6 +88,17 @@ def shown(harness: Harness, ts: str, channel: str = "C1") -> str:
 async def vote_count(harness: Harness) -> int:
     async with harness.deps.db.transaction() as s:
         return int(await s.scalar(select(func.count(Vote.id))) or 0)
+
+
+async def counts_by_theme(harness: Harness) -> dict[int, int]:
+    """The votes of each theme, by its number."""
+    async with harness.deps.db.transaction() as s:
+        rows = await s.execute(
+            select(Theme.number, func.count(Vote.id))
+            .outerjoin(Vote, Vote.theme_id == Theme.id)
+            .group_by(Theme.number)
+        )
+        return {int(number): int(count) for number, count in rows.all()}
 
 
 async def add_stream(

@@ -14,8 +14,9 @@ from bot.deps import Deps
 from bot.domain.errors import NotFound
 from bot.domain.observations import NewWaste, Source
 from bot.settings import Settings
-from bot.usecases.waste import drain_log_writer, log_waste, log_writer
+from bot.usecases.waste import log_waste, log_writer
 from bot.usecases.work import Origin
+from bot.usecases.writer import drain_writers
 from fake_slack import SlackDriver
 from storage.db import Database
 from storage.models import Observation
@@ -81,7 +82,7 @@ async def test_stopping_stores_every_log_handed_in_first(deps: Deps) -> None:
         for n in range(20)
     ]
     await asyncio.sleep(0)  # handed in, not yet stored
-    await drain_log_writer(deps.db)
+    await drain_writers(deps.db)
     assert all(task.done() for task in handed)
     async with deps.db.transaction() as s:
         assert await s.scalar(select(func.count(Observation.id))) == 20
