@@ -311,9 +311,15 @@ async def cast_vote(client: AsyncWebClient, deps: Deps, reacted: Reacted) -> Not
     return None
 
 
-@retried
 async def remove_vote(client: AsyncWebClient, deps: Deps, reacted: Reacted) -> NotATheme | None:
-    """The vote emoji taken off a theme message takes the person's vote back."""
+    """The vote emoji taken off a theme message takes the person's vote back: after the votes
+    handed to the writer before it, so a vote taken back at once is not counted after all."""
+    await writer_for(deps.db, VoteWriter).settle()
+    return await _remove_vote(client, deps, reacted)
+
+
+@retried
+async def _remove_vote(client: AsyncWebClient, deps: Deps, reacted: Reacted) -> NotATheme | None:
     # Ranked before the removal: a theme that leaves the top changes the Home too.
     rank_with = 0 if opened_home_lately(deps, reacted.origin, reacted.user) else None
     async with workspace_transaction(deps, reacted.origin) as work:

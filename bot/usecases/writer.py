@@ -51,6 +51,7 @@ class GroupWriter(ABC, Generic[T, R]):
     def __init__(self, db: Database) -> None:
         self.db = db
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
+        self._writing: list[tuple[T, asyncio.Future[R]]] = []
         self._task: asyncio.Task[None] | None = None
 
     @abstractmethod
@@ -68,6 +69,13 @@ class GroupWriter(ABC, Generic[T, R]):
             self._task = asyncio.get_running_loop().create_task(self._run(), name=self.name)
         return await asyncio.shield(stored)
 
+    async def settle(self) -> None:
+        """Wait until every item handed in so far is stored or refused, not those handed in
+        after: a write that must come after them (taking a vote back) waits only for them."""
+        earlier = [future for _, future in (*self._writing, *self._pending)]
+        if earlier:
+            await asyncio.wait(earlier)
+
     async def drain(self) -> None:
         """Wait until every item handed in so far is stored (at shutdown)."""
         while self._task is not None:
@@ -77,11 +85,12 @@ class GroupWriter(ABC, Generic[T, R]):
         batch: list[tuple[T, asyncio.Future[R]]] = []
         try:
             while self._pending:
-                batch = self._pending[: self.limit]
+                batch = self._writing = self._pending[: self.limit]
                 del self._pending[: self.limit]
                 await self._store(batch)
         finally:
             self._task = None
+            self._writing = []
             for _, left in (*batch, *self._pending):
                 if not left.done():
                     left.set_exception(RuntimeError(f"the {self.name} stopped"))

@@ -1,0 +1,65 @@
+"""The group writer's order: a write that must come after the items handed in waits for them."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from bot.usecases.work import Origin
+from bot.usecases.writer import GroupWriter
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Note:
+    origin: Origin
+    text: str
+
+
+class HeldWriter(GroupWriter[Note, str]):
+    """Stores a batch when the test lets it (one event per batch), and remembers the order."""
+
+    name = "test.writer"
+    batch_failed = "test.batch_failed"
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.stored: list[str] = []
+        self.batches: asyncio.Queue[asyncio.Event] = asyncio.Queue()
+
+    async def store_together(self, items: list[Note]) -> list[str]:
+        gate = asyncio.Event()
+        self.batches.put_nowait(gate)
+        await gate.wait()
+        self.stored += [item.text for item in items]
+        return [item.text for item in items]
+
+    async def store_alone(self, item: Note) -> str:
+        raise AssertionError("no batch fails here")
+
+
+async def test_settle_waits_for_the_items_handed_in_before_and_not_for_later_ones(
+    db: Database,
+) -> None:
+    writer = HeldWriter(db)
+    origin = Origin("T1", None)
+    vote = asyncio.create_task(writer.submit(Note(origin, "vote")))
+    first_batch = await asyncio.wait_for(writer.batches.get(), 10)  # being written
+    settled = asyncio.create_task(writer.settle())
+    await asyncio.sleep(0)
+    assert not settled.done()
+    later = asyncio.create_task(writer.submit(Note(origin, "handed in after")))
+    await asyncio.sleep(0)
+
+    first_batch.set()
+    await asyncio.wait_for(settled, 10)  # the vote is stored: a removal may go now
+    assert await vote == "vote" and writer.stored == ["vote"]
+    next_batch = await asyncio.wait_for(writer.batches.get(), 10)  # with the later item...
+    assert not later.done()  # ...which settle() did not wait for
+    next_batch.set()
+    assert await later == "handed in after"
+    await writer.drain()
+
+
+async def test_settle_with_nothing_handed_in_returns_at_once(db: Database) -> None:
+    await asyncio.wait_for(HeldWriter(db).settle(), 10)
