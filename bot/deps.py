@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 HOME_OPEN_FOR = 30 * 60.0
 """Seconds a person who opened their App Home counts as someone who may look at it again."""
 HOMES_REMEMBERED = 10_000
+"""How many of those people the process remembers (the oldest go first)."""
+COALESCED_REMEMBERED = 10_000
+"""Start times of coalesced follow-ups kept before the ones older than their gap are dropped."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -53,6 +56,7 @@ class Deps:
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
     _running: set[str] = field(default_factory=set, init=False, repr=False)
     _again: set[str] = field(default_factory=set, init=False, repr=False)
+    _started: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
     def now(self) -> datetime:
         return self.clock()
@@ -88,8 +92,9 @@ class Deps:
 
         For refreshing what Slack shows from the database (a theme message after a burst of
         votes): the last run reads the final state, and Slack's rate limits see a few calls
-        instead of one per event. With a ``gap`` (seconds), a run again starts no sooner than
-        that after the one before started: a steady stream of requests costs one run per gap.
+        instead of one per event. With a ``gap`` (seconds), a run starts no sooner than that
+        after the one before it started, whether that one is still under way or ended: a steady
+        stream of requests costs one run per gap.
         """
         if key in self._running:
             self._again.add(key)
@@ -99,9 +104,11 @@ class Deps:
         async def run() -> None:
             loop = asyncio.get_running_loop()
             try:
+                if (pause := self._started.get(key, -gap) + gap - loop.time()) > 0:
+                    await asyncio.sleep(pause)
                 while True:
                     self._again.discard(key)
-                    started = loop.time()
+                    started = self._note_start(key, loop.time(), gap)
                     await make()
                     if key not in self._again:
                         return
@@ -111,6 +118,13 @@ class Deps:
                 self._running.discard(key)
 
         self.spawn(run(), name=key)
+
+    def _note_start(self, key: str, now: float, gap: float) -> float:
+        if len(self._started) >= COALESCED_REMEMBERED:
+            # Only starts within a gap matter; the rest go (a gap is at most a few seconds).
+            self._started = {k: t for k, t in self._started.items() if now - t < gap}
+        self._started[key] = now
+        return now
 
     def runs_again(self, key: str) -> bool:
         """Whether the coalesced run under way for ``key`` will run once more when it ends."""
