@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from bot.app import build_app
 from bot.charts.vsm_map import render_value_stream
 from bot.deps import Deps
-from bot.domain.vsm import MapState, Step, StepDraft
+from bot.domain.vsm import MapNotes, MapState, Step, StepDraft
 from bot.server import EVENTS_PATH, bound_port, build_web_app, start_site
 from bot.settings import Settings
 from fake_slack import FakeSlack, SlackDriver
@@ -38,7 +38,7 @@ def render_times() -> None:
             for i in range(1, size + 1)
         ]
         started = time.perf_counter()
-        png = render_value_stream(steps, title="bench", waste_counts={1: 3})
+        png = render_value_stream(steps, title="bench", notes=MapNotes(lost_minutes={1: 180}))
         took = time.perf_counter() - started
         print(f"render {size:>2} steps: {took * 1000:.0f} ms, {len(png) // 1024} KiB")
 
@@ -86,7 +86,7 @@ async def under_load(folder: str, drawings: int, commands: int) -> None:
                 await driver.command("/vsm", "", user=f"V{i}", channel="CBENCH")
                 for i in range(drawings)
             ]
-            busy = []
+            busy: list[float] = []
             while len(fake.files) < drawings or len(busy) < commands:
                 response = await driver.command(
                     "/waste",
