@@ -75,6 +75,8 @@ async def log_waste(
         waste = await log_writer(deps.db).add(deps, origin, channel, new, user, delivery)
     else:
         waste = await _log_alone(deps, origin, channel, new, user=user, delivery=delivery)
+    if waste is None:  # a repeated delivery: logged when it was first stored
+        return None
     logger.info(
         "waste.logged",
         extra={
