@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 import random
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -33,6 +34,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import StaticPool
+
+from storage.driver import DriverTransaction
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +75,8 @@ def is_transient(error: BaseException) -> bool:
 
 def cannot_write(error: BaseException) -> bool:
     """A failure that says the database refuses writes, not that this one write was wrong."""
+    if isinstance(error, sqlite3.Error):  # from the driver itself (``driver_transaction``)
+        return any(part in str(error).lower() for part in _SQLITE_CANNOT_WRITE)
     if not isinstance(error, DBAPIError):
         return False
     code = sqlstate(error)
@@ -247,6 +252,30 @@ class Database:
             if write_lock and self._sqlite:
                 await session.connection(execution_options={WRITE_LOCK_AT_BEGIN: True})
             yield session
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self._sqlite
+
+    @asynccontextmanager
+    async def driver_transaction(self) -> AsyncIterator[DriverTransaction]:
+        """A SQLite write transaction on a pooled connection, begun (with the write lock) and
+        ended by the driver itself: for batches of inserts only (``storage.driver``)."""
+        if not self._sqlite:
+            raise RuntimeError("driver transactions are for SQLite")
+        async with self.engine.connect() as connection:
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            try:
+                await driver.execute("BEGIN IMMEDIATE")
+                yield DriverTransaction(driver, self.engine.dialect)
+                await driver.commit()
+            except BaseException as error:
+                if driver.in_transaction:
+                    await driver.rollback()
+                if cannot_write(error):
+                    self.health.failure = str(error)[:200]
+                raise
+        self.health.failure = None
 
     async def retry(self, run: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS) -> T:
         """Run a transaction, again (a few times, after a short random pause) when it was

@@ -16,6 +16,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.driver import DriverTransaction, insert_many
 from storage.models import Delivery
 from storage.sql import rows_changed
 
@@ -48,7 +49,7 @@ async def claim_delivery(
 
 
 async def claim_deliveries(
-    session: AsyncSession, claims: Iterable[tuple[int, str, datetime]]
+    session: AsyncSession | DriverTransaction, claims: Iterable[tuple[int, str, datetime]]
 ) -> set[tuple[int, str]]:
     """Claim many (workspace id, key, received at) in one statement; the (workspace id, key)
     pairs claimed now. A key given twice is claimed once."""
@@ -58,11 +59,17 @@ async def claim_deliveries(
         rows.setdefault(pair, {"workspace_id": workspace_id, "key": pair[1], "received_at": now})
     if not rows:
         return set()
-    claim = _CLAIM_MANY[session.get_bind().dialect.name]
     # In key order, so that two processes claiming overlapping keys lock them in one order
     # and cannot deadlock on each other.
-    found = await session.execute(claim, [rows[k] for k in sorted(rows)])
-    return {(int(ws), str(key)) for ws, key in found.all()}
+    ordered = [rows[k] for k in sorted(rows)]
+    found = await insert_many(
+        session, _DELIVERIES, ordered, returning=("workspace_id", "key"), skip_conflicts=True
+    )
+    if found is None:
+        assert isinstance(session, AsyncSession)
+        claim = _CLAIM_MANY[session.get_bind().dialect.name]
+        found = [tuple(row) for row in await session.execute(claim, ordered)]
+    return {(int(ws), str(key)) for ws, key in found}
 
 
 async def prune_deliveries(session: AsyncSession, *, now: datetime) -> int:

@@ -54,6 +54,7 @@ from bot.domain.wastes import WasteCategory
 from storage import retro as retro_store
 from storage import waste as waste_store
 from storage.channels import channel_config
+from storage.driver import insert_many
 from storage.models import ActionItem as ActionRow
 from storage.models import ChannelSettings, Step, Subscription, Workspace
 from storage.models import Theme as ThemeRow
@@ -598,10 +599,14 @@ async def add_votes(session: AsyncSession, votes: Sequence[NewVote]) -> list[boo
     if not rows:
         return []
     # In key order, so that two processes inserting the same votes cannot deadlock on them.
-    added = await session.execute(
-        _ADD_VOTES[session.get_bind().dialect.name], [rows[k] for k in sorted(rows)]
+    ordered = [rows[k] for k in sorted(rows)]
+    added = await insert_many(
+        session, _VOTES, ordered, returning=("theme_id", "user_id"), skip_conflicts=True
     )
-    counted = {(int(theme), str(user)) for theme, user in added.all()}
+    if added is None:
+        claim = _ADD_VOTES[session.get_bind().dialect.name]
+        added = [tuple(row) for row in await session.execute(claim, ordered)]
+    counted = {(int(theme), str(user)) for theme, user in added}
     answers = []
     for vote in votes:
         key = (vote.theme_id, vote.user_id)

@@ -10,6 +10,7 @@ from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -21,6 +22,7 @@ from bot.domain.observations import LoggedWaste, NewWaste, Source
 from bot.domain.vsm import MapState
 from bot.domain.wastes import WasteCategory
 from storage.deliveries import claim_deliveries
+from storage.driver import DriverTransaction, insert_many
 from storage.models import Observation, Step
 from storage.sql import rows_changed
 from storage.workspaces import Scope
@@ -61,7 +63,6 @@ _ADD = {
     for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 """The insert of a log, returning the stored row: built once, as every log runs it."""
-_ADD_MANY = insert(_OBSERVATIONS).returning(*_OBSERVATIONS.c)
 
 
 def reaction_key(channel_id: str, message_ts: str, reporter_key: str) -> str:
@@ -135,16 +136,21 @@ _SAME_LOG = (
     "is_wait", "step_id", "work_item", "link", "source", "anonymous",
 )  # fmt: skip
 """What tells one log of a batch from another; logs alike in all of it are interchangeable."""
+_ADD_MANY = insert(_OBSERVATIONS).returning(
+    _OBSERVATIONS.c.id, *(_OBSERVATIONS.c[name] for name in _SAME_LOG)
+)
+"""Many logs in one statement, giving back what tells them apart and their ids."""
 
 
 async def add_observations(
-    session: AsyncSession, logs: Sequence[NewLog]
+    session: AsyncSession | DriverTransaction, logs: Sequence[NewLog]
 ) -> list[LoggedWaste | None]:
     """Store many logs with two statements whatever their number: claim every delivery, then
     insert the logs whose delivery was not handled before (nor earlier in ``logs``).
 
     Each answer is the stored log, or None for a repeated delivery. Not for reaction logs:
-    their once-per-message rule is ``add_observation``'s.
+    their once-per-message rule is ``add_observation``'s. In a ``DriverTransaction``, only logs
+    at no step (their step's name would need a query).
     """
     if any(log.waste.source is Source.REACTION for log in logs):
         raise ValueError("reaction logs are stored one at a time")
@@ -166,19 +172,28 @@ async def add_observations(
         _values(log.scope, log.waste, log.reporter_id, log.reporter_key, log.now)
         for log in (logs[i] for i in fresh)
     ]
-    # One statement built once; SQLAlchemy sends the rows as one multi-row INSERT.
-    added = sorted((await session.execute(_ADD_MANY, rows)).all(), key=lambda row: row.id)
-    waiting: dict[tuple[Any, ...], deque[int]] = defaultdict(deque)
-    for index, values in zip(fresh, rows, strict=True):
-        waiting[tuple(values[c] for c in _SAME_LOG)].append(index)
-    steps = {row.step_id for row in added if row.step_id is not None}
+    returned = ("id", *_SAME_LOG)
+    stored = await insert_many(session, _OBSERVATIONS, rows, returning=returned)
+    if stored is None:
+        assert isinstance(session, AsyncSession)
+        # One statement built once; SQLAlchemy sends the rows as one multi-row INSERT.
+        stored = [tuple(row) for row in await session.execute(_ADD_MANY, rows)]
+    # Logs alike in every column of _SAME_LOG are interchangeable: each gets one of their ids.
+    # (SQLite gives booleans back as 0 and 1, equal to False and True as keys.)
+    ids: dict[tuple[Any, ...], deque[int]] = defaultdict(deque)
+    for row in sorted(stored, key=lambda row: int(row[0])):
+        ids[tuple(row[1:])].append(int(row[0]))
+    steps = {row["step_id"] for row in rows if row["step_id"] is not None}
     names: dict[int, str] = {}
     if steps:
+        if not isinstance(session, AsyncSession):
+            raise ValueError("logs at a step are stored in a session")
         found = await session.execute(select(Step.id, Step.name).where(Step.id.in_(steps)))
         names = {int(step): str(name) for step, name in found.all()}
-    for row in added:
-        index = waiting[tuple(getattr(row, c) for c in _SAME_LOG)].popleft()
-        answers[index] = _to_domain(row, names.get(row.step_id) if row.step_id else None)
+    for index, values in zip(fresh, rows, strict=True):
+        key = tuple(values[c] for c in _SAME_LOG)
+        logged = SimpleNamespace(**values, id=ids[key].popleft())
+        answers[index] = _to_domain(logged, names.get(values["step_id"]))
     return answers
 
 

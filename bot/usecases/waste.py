@@ -27,7 +27,7 @@ from bot.views.waste import build_reaction_prompt
 from storage import waste as store
 from storage.db import Database
 from storage.vsm import find_step, get_step, list_steps
-from storage.workspaces import Scope
+from storage.workspaces import Scope, WorkspaceRef
 
 logger = logging.getLogger(__name__)
 
@@ -146,23 +146,29 @@ class LogWriter(GroupWriter[_Pending, LoggedWaste | None]):
 
     async def store_together(self, items: list[_Pending]) -> list[LoggedWaste | None]:
         workspaces = BatchWorkspaces(self.db)
+        refs = workspaces.cached(p.origin for p in items) if self.db.is_sqlite else None
+        if refs is not None:  # nothing to read first: the driver alone writes the batch
+            async with self.db.driver_transaction() as driver:
+                return await store.add_observations(driver, _logs(items, refs))
         async with self.db.transaction(write_lock=True) as session:
-            logs = []
-            for p in items:
-                ref = await workspaces.get(session, p.origin, p.now)
-                logs.append(
-                    store.NewLog(
-                        scope=Scope(ref.id, p.channel),
-                        waste=p.waste,
-                        reporter_id=p.user,
-                        reporter_key=reporter_key(ref.reporter_secret, p.user),
-                        delivery=p.delivery,
-                        now=p.now,
-                    )
-                )
-            stored = await store.add_observations(session, logs)
+            refs = [await workspaces.get(session, p.origin, p.now) for p in items]
+            stored = await store.add_observations(session, _logs(items, refs))
         workspaces.committed()
         return stored
+
+
+def _logs(items: list[_Pending], refs: list[WorkspaceRef]) -> list[store.NewLog]:
+    return [
+        store.NewLog(
+            scope=Scope(ref.id, p.channel),
+            waste=p.waste,
+            reporter_id=p.user,
+            reporter_key=reporter_key(ref.reporter_secret, p.user),
+            delivery=p.delivery,
+            now=p.now,
+        )
+        for p, ref in zip(items, refs, strict=True)
+    ]
 
 
 def log_writer(db: Database) -> LogWriter:

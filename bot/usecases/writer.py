@@ -15,6 +15,7 @@ import asyncio
 import logging
 import weakref
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -141,6 +142,17 @@ class BatchWorkspaces:
             self._resolved.append((key, ref))
         self._found[key] = ref
         return ref
+
+    def cached(self, origins: Iterable[Origin]) -> list[WorkspaceRef] | None:
+        """The workspace of each origin from the process's cache; None when one is not there
+        (it must be resolved in a session)."""
+        refs = []
+        for origin in origins:
+            ref = self._cache.get(origin.team_id, origin.enterprise_id)
+            if ref is None:
+                return None
+            refs.append(ref)
+        return refs
 
     def committed(self) -> None:
         for key, ref in self._resolved:

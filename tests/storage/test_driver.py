@@ -1,0 +1,122 @@
+"""Batches written by the SQLite driver itself read back exactly as SQLAlchemy's writes do."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.domain.observations import NewWaste, Source
+from storage import waste as store
+from storage.db import Database
+from storage.deliveries import claim_deliveries
+from storage.models import Delivery, Observation
+from storage.workspaces import Scope, resolve_workspace
+from tests.support import databases
+
+NOW = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
+
+
+def log(n: int, *, anonymous: bool = False, delivery: str | None = None) -> store.NewLog:
+    waste = NewWaste(
+        category="waiting" if n % 2 else None,
+        description=f"log {n} — “quoted” ✓",
+        minutes=n * 5 or None,
+        is_wait=bool(n % 2),
+        link="https://example.com/x" if n == 1 else "",
+        anonymous=anonymous,
+        source=Source.MODAL,
+    )
+    return store.NewLog(
+        scope=Scope(1, "C1"),
+        waste=waste,
+        reporter_id="U1",
+        reporter_key="k" * 64,
+        delivery=delivery or f"d{n}",
+        now=NOW + timedelta(seconds=n),
+    )
+
+
+async def test_logs_stored_by_the_driver_read_back_as_the_ones_sqlalchemy_stores(
+    db: Database,
+) -> None:
+    async with db.transaction() as session:
+        await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
+    async with db.driver_transaction() as driver:
+        by_driver = await store.add_observations(driver, [log(0), log(1), log(2, anonymous=True)])
+    async with db.transaction() as session:
+        read = [
+            await store.get_observation(session, workspace_id=1, observation_id=w.id)
+            for w in by_driver
+            if w is not None
+        ]
+    assert read == by_driver
+    assert [w.created_at for w in read if w] == [
+        NOW,
+        NOW + timedelta(seconds=1),
+        NOW + timedelta(seconds=2),
+    ]
+    assert [(w.is_wait, w.anonymous, w.reporter_id) for w in read if w] == [
+        (False, False, "U1"),
+        (True, False, "U1"),
+        (False, True, None),
+    ]
+
+
+async def test_a_repeated_delivery_in_a_driver_batch_is_stored_once(db: Database) -> None:
+    async with db.transaction() as session:
+        await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
+    async with db.driver_transaction() as driver:
+        first = await store.add_observations(driver, [log(1, delivery="same")])
+    async with db.driver_transaction() as driver:
+        again = await store.add_observations(
+            driver, [log(2, delivery="same"), log(3, delivery="new"), log(3, delivery="new")]
+        )
+    assert first[0] is not None
+    assert [w is None for w in again] == [True, False, True]
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count(Observation.id))) == 2
+        assert await session.scalar(select(func.count(Delivery.id))) == 2
+
+
+async def test_a_failed_driver_transaction_leaves_nothing_and_the_database_usable(
+    db: Database,
+) -> None:
+    async with db.transaction() as session:
+        await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
+
+    async def half_then_refused() -> None:
+        async with db.driver_transaction() as driver:
+            await claim_deliveries(driver, [(1, "kept?", NOW)])
+            await store.add_observations(driver, [log(1)])
+            # A workspace that does not exist: the foreign key refuses the whole batch.
+            await store.add_observations(driver, [replace(log(2), scope=Scope(999, "C1"))])
+
+    with pytest.raises(sqlite3.IntegrityError):
+        await half_then_refused()
+    async with db.transaction(write_lock=True) as session:
+        assert await session.scalar(select(func.count(Observation.id))) == 0
+        assert await session.scalar(select(func.count(Delivery.id))) == 0
+
+
+async def test_a_read_only_database_refuses_a_driver_batch_and_says_so(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    url = databases.copy_sqlite(sqlite_template, tmp_path)
+    path = url.removeprefix("sqlite+aiosqlite:///")
+    read_only = Database(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
+    try:
+
+        async def claim() -> None:
+            async with read_only.driver_transaction() as driver:
+                await claim_deliveries(driver, [(1, "x", NOW)])
+
+        with pytest.raises(sqlite3.OperationalError):
+            await claim()
+        assert read_only.health.failure is not None and "readonly" in read_only.health.failure
+    finally:
+        await read_only.dispose()
