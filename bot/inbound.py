@@ -76,10 +76,12 @@ class MalformedRequest(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """A signed request's body as text, and what it parsed into (for logging its kind)."""
+    """A signed request's body as text, its kind (for logging), and what it parsed into, as
+    Bolt would parse it: the JSON object, an interactivity form's payload, or the form."""
 
     text: str
     kind: str
+    body: dict[str, Any]
 
 
 def read_envelope(body: bytes, content_type: str) -> Envelope:
@@ -90,15 +92,16 @@ def read_envelope(body: bytes, content_type: str) -> Envelope:
         raise MalformedRequest("not_utf8") from None
     if content_type == "application/json" or text.lstrip().startswith("{"):
         parsed = _json_object(text)
-        return Envelope(text, _check_json_body(parsed))
+        return Envelope(text, _check_json_body(parsed), parsed)
     form = dict(parse_qsl(text, keep_blank_values=True))
     if "payload" in form and "command" not in form:
-        return Envelope(text, _check_payload(_json_object(form["payload"])))
+        payload = _json_object(form["payload"])
+        return Envelope(text, _check_payload(payload), payload)
     if "command" in form:
         _check_command(form)
-        return Envelope(text, "command")
+        return Envelope(text, "command", form)
     if "ssl_check" in form:
-        return Envelope(text, "ssl_check")
+        return Envelope(text, "ssl_check", form)
     raise MalformedRequest("unknown_body")
 
 
