@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -146,25 +147,40 @@ def build_app(
     session = _sessions[app] = SharedSession()
     membership = ChannelMembership()
 
-    @app.middleware
-    async def provide_deps(
-        context: Any, request: AsyncBoltRequest, next: Callable[[], Awaitable[None]]
-    ) -> None:
-        context["deps"] = deps
-        # In Socket Mode no HTTP edge started the clock; here it is the request's first step.
-        start_reply_clock(deps.reply_budget, restart=request.mode == "socket_mode")
-        context["client"] = ReplyBudgetClient.like(
-            context["client"], session=session.get(), membership=membership
-        )
-        _note_membership(request.body, context, membership)
-        await next()
-
+    app.use(_ProvideDeps(deps, session, membership))
     app.error(_handle_error)
 
     from handlers import register_all
 
     register_all(app)
     return app
+
+
+class _ProvideDeps(AsyncMiddleware):
+    """Every listener's ``deps``, and a client that keeps to the reply budget.
+
+    A middleware class, not a function: Bolt calls it without working out its arguments first.
+    """
+
+    def __init__(self, deps: Deps, session: SharedSession, membership: ChannelMembership) -> None:
+        self.deps, self.session, self.membership = deps, session, membership
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        context = req.context
+        context["deps"] = self.deps
+        # In Socket Mode no HTTP edge started the clock; here it is the request's first step.
+        start_reply_clock(self.deps.reply_budget, restart=req.mode == "socket_mode")
+        context["client"] = ReplyBudgetClient.like(
+            context["client"], session=self.session.get(), membership=self.membership
+        )
+        _note_membership(req.body, context, self.membership)
+        return await next()
 
 
 _sessions: weakref.WeakKeyDictionary[AsyncApp, SharedSession] = weakref.WeakKeyDictionary()
