@@ -171,3 +171,64 @@ async def test_listeners_share_one_http_session_that_closes_with_the_server(
             deps.cpu.shutdown(wait=True)
         assert session.closed
         assert shared_session(app) is None
+
+
+async def test_listeners_match_on_the_body_as_bolts_own_matchers_do(
+    db: Database, clock: FrozenClock
+) -> None:
+    """Bolt's matchers are called with the body alone; each answers as Bolt's call of it would,
+    so every request still reaches the listener it did."""
+    from slack_bolt.listener_matcher.async_builtins import AsyncBuiltinListenerMatcher
+    from slack_bolt.request.async_request import AsyncBoltRequest
+    from slack_bolt.response import BoltResponse
+
+    deps = Deps(settings=harness_support.test_settings("http://127.0.0.1:9/api/", db.url), db=db)
+    app = build_app(deps)
+    bodies = [
+        {"command": ids.CMD_WASTE, "text": "waiting 1h", "team_id": TEAM},
+        {"command": ids.CMD_KAIZEN, "text": "", "team_id": TEAM},
+        {"type": "event_callback", "team_id": TEAM, "event": {"type": "reaction_added"}},
+        {"type": "event_callback", "team_id": TEAM, "event": {"type": "app_home_opened"}},
+        {
+            "type": "view_submission",
+            "team": {"id": TEAM},
+            "view": {"type": "modal", "callback_id": ids.VIEW_WASTE},
+        },
+        {"type": "block_actions", "team": {"id": TEAM}, "actions": [{"action_id": "x.1"}]},
+        {
+            "type": "block_actions",
+            "team": {"id": TEAM},
+            "actions": [{"action_id": f"{ids.ACTION_WASTE_PICK_CATEGORY}.motion"}],
+        },
+        {"type": "message_action", "team": {"id": TEAM}, "callback_id": ids.SHORTCUT_LOG_WASTE},
+    ]
+    served: list[str] = []
+    try:
+        for body in bodies:
+            request = AsyncBoltRequest(body=body, mode="socket_mode")
+            request.context["client"] = app.client
+            response = BoltResponse(status=404)
+            first = None
+            for listener in app._async_listeners:
+                bolts = [AsyncBuiltinListenerMatcher(func=m.func) for m in listener.matchers]
+                ours = [await m.async_matches(request, response) for m in listener.matchers]
+                theirs = [await m.async_matches(request, response) for m in bolts]
+                assert ours == theirs
+                if first is None and all(ours):
+                    first = listener.ack_function.__name__
+            served.append(str(first))
+        assert all(
+            type(m).__name__ == "_BodyMatcher" for li in app._async_listeners for m in li.matchers
+        )
+    finally:
+        deps.cpu.shutdown(wait=True)
+    assert served == [
+        "waste_command",
+        "kaizen_command",
+        "reaction_added",
+        "home_opened",
+        "submit_waste",
+        "None",
+        "pick_category",
+        "open_waste_modal_for_message",
+    ]
