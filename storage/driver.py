@@ -77,7 +77,13 @@ def _same(value: Any) -> Any:
 def _converters(
     table: Table, columns: tuple[str, ...], dialect: Dialect
 ) -> list[Callable[[Any], Any]]:
-    return [table.c[name].type.bind_processor(dialect) or _same for name in columns]
+    return [_bind(table.c[name].type, dialect) for name in columns]
+
+
+def _bind(type_: Any, dialect: Dialect) -> Callable[[Any], Any]:
+    """How SQLAlchemy sends a value of ``type_`` to ``dialect``: through the dialect's own
+    variant of the type (SQLite's DATETIME writes its text with microseconds, always)."""
+    return type_.dialect_impl(dialect).bind_processor(dialect) or _same
 
 
 @cache

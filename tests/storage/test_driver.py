@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.domain.observations import NewWaste, Source
 from storage import waste as store
@@ -120,3 +120,21 @@ async def test_a_read_only_database_refuses_a_driver_batch_and_says_so(
         assert read_only.health.failure is not None and "readonly" in read_only.health.failure
     finally:
         await read_only.dispose()
+
+
+async def test_a_timestamp_stored_by_the_driver_is_the_text_sqlalchemy_stores(
+    db: Database,
+) -> None:
+    """SQLite compares timestamps as text: a whole second must be written as SQLAlchemy
+    writes it (with ``.000000``), not as sqlite3's own adapter would."""
+    whole = datetime(2026, 3, 2, 9, 30, 15, tzinfo=UTC)
+    async with db.transaction() as session:
+        await resolve_workspace(session, team_id="T1", enterprise_id=None, now=whole)
+        await store.add_observations(session, [replace(log(1, delivery="orm"), now=whole)])
+    async with db.driver_transaction() as driver:
+        await store.add_observations(driver, [replace(log(1, delivery="driver"), now=whole)])
+    async with db.transaction() as session:
+        stored = (await session.execute(text("SELECT created_at FROM observations"))).all()
+        claimed = (await session.execute(text("SELECT received_at FROM deliveries"))).all()
+    assert [row[0] for row in stored] == ["2026-03-02 09:30:15.000000"] * 2
+    assert [row[0] for row in claimed] == ["2026-03-02 09:30:15.000000"] * 2
