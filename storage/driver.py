@@ -1,4 +1,4 @@
-"""Many rows in one INSERT, sent by the SQLite driver itself inside SQLAlchemy's transaction.
+"""Many rows in one INSERT, or a SELECT built once, sent by the SQLite driver itself.
 
 Every batch of logs or votes makes two multi-row inserts (the deliveries' claims, then the rows).
 Through SQLAlchemy's asyncio adaptation of aiosqlite each one costs four hops to the driver's
@@ -8,15 +8,21 @@ count; the values go through the columns' own SQLAlchemy types, so they are stor
 SQLAlchemy stores them; and aiosqlite runs it in one hop, on the connection and in the
 transaction the session already began. On other databases (PostgreSQL: no thread to hop to)
 ``insert_many`` returns None and the caller keeps to SQLAlchemy.
+
+A batch that must read before it writes (votes: the channels' settings and theme messages)
+reads with ``select_rows`` in a ``DriverTransaction``: a SQLAlchemy statement compiled once per
+shape, its parameters and results converted by the columns' own types, run in one hop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Select, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,6 +92,10 @@ def _bind(type_: Any, dialect: Dialect) -> Callable[[Any], Any]:
     return type_.dialect_impl(dialect).bind_processor(dialect) or _same
 
 
+def _result(type_: Any, dialect: Dialect) -> Callable[[Any], Any]:
+    return type_.dialect_impl(dialect).result_processor(dialect, None) or _same
+
+
 @cache
 def _statement(
     table: str, columns: tuple[str, ...], returning: tuple[str, ...], rows: int, skip: bool
@@ -96,3 +106,41 @@ def _statement(
     conflicts = " ON CONFLICT DO NOTHING" if skip else ""
     values = ", ".join([one] * rows)
     return f'INSERT INTO "{table}" ({names}) VALUES {values}{conflicts} RETURNING {back}'
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    sql: str
+    names: tuple[str, ...]
+    """The parameters' names, in their places in ``sql``."""
+    binds: tuple[Callable[[Any], Any], ...]
+    results: tuple[Callable[[Any], Any], ...]
+
+
+_queries: weakref.WeakKeyDictionary[Dialect, dict[Hashable, _Query]] = weakref.WeakKeyDictionary()
+
+
+def _compiled(statement: Select[Any], dialect: Dialect) -> _Query:
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    binds = tuple(_bind(compiled.binds[n].type, dialect) for n in names)
+    results = tuple(_result(c.type, dialect) for c in statement.selected_columns)
+    return _Query(str(compiled), names, binds, results)
+
+
+async def select_rows(
+    transaction: DriverTransaction,
+    shape: Hashable,
+    build: Callable[[], Select[Any]],
+    params: Mapping[str, Any],
+) -> list[tuple[Any, ...]]:
+    """The rows of the statement ``build()`` makes (with named bound parameters, no expanding
+    ones), compiled the first time this ``shape`` is asked for, with ``params``; each value as
+    SQLAlchemy would give it back."""
+    known = _queries.setdefault(transaction.dialect, {})
+    query = known.get(shape)
+    if query is None:
+        query = known[shape] = _compiled(build(), transaction.dialect)
+    values = [f(params[n]) for n, f in zip(query.names, query.binds, strict=True)]
+    rows = await transaction.driver.execute_fetchall(query.sql, values)
+    return [tuple(f(v) for f, v in zip(query.results, row, strict=True)) for row in rows]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -54,7 +56,7 @@ from bot.domain.wastes import WasteCategory
 from storage import retro as retro_store
 from storage import waste as waste_store
 from storage.channels import channel_config
-from storage.driver import insert_many
+from storage.driver import DriverTransaction, insert_many, select_rows
 from storage.models import ActionItem as ActionRow
 from storage.models import ChannelSettings, Step, Subscription, Workspace
 from storage.models import Theme as ThemeRow
@@ -486,28 +488,32 @@ async def find_reacted_message(
 
 
 async def find_reacted_messages(
-    session: AsyncSession, reactions: Sequence[tuple[Scope, str]]
+    session: AsyncSession | DriverTransaction, reactions: Sequence[tuple[Scope, str]]
 ) -> list[ReactedMessage]:
     """``find_reacted_message`` (unranked) for many (scope, message ts) at once, in two
-    statements whatever their number: the channels' settings, then the theme messages."""
-    channels = {(scope.workspace_id, scope.channel_id) for scope, _ in reactions}
-    messages = {(scope.workspace_id, scope.channel_id, ts) for scope, ts in reactions}
-    found = await session.scalars(
-        select(ChannelSettings).where(
-            tuple_(ChannelSettings.workspace_id, ChannelSettings.channel_id).in_(channels)
-        )
-    )
-    settings = {(row.workspace_id, row.channel_id): row for row in found}
-    themes: dict[tuple[int, str | None, str | None], Theme] = {}
-    for row in await session.execute(
-        _select_themes().where(
-            tuple_(ThemeRow.workspace_id, ThemeRow.message_channel, ThemeRow.message_ts).in_(
-                messages
+    statements whatever their number: the channels' settings, then the theme messages; in a
+    ``DriverTransaction`` (SQLite), each sent by the driver itself."""
+    channels = sorted({(scope.workspace_id, scope.channel_id) for scope, _ in reactions})
+    messages = sorted({(scope.workspace_id, scope.channel_id, ts) for scope, ts in reactions})
+    if isinstance(session, DriverTransaction):
+        settings, themes = await _read_reacted(session, channels, messages)
+    else:
+        found = await session.scalars(
+            select(ChannelSettings).where(
+                tuple_(ChannelSettings.workspace_id, ChannelSettings.channel_id).in_(channels)
             )
         )
-    ):
-        theme = _theme(row)
-        themes[(row[0].workspace_id, theme.message_channel, theme.message_ts)] = theme
+        settings = {(row.workspace_id, row.channel_id): row for row in found}
+        themes = {}
+        for row in await session.execute(
+            _select_themes().where(
+                tuple_(ThemeRow.workspace_id, ThemeRow.message_channel, ThemeRow.message_ts).in_(
+                    messages
+                )
+            )
+        ):
+            theme = _theme(row)
+            themes[(row[0].workspace_id, theme.message_channel, theme.message_ts)] = theme
     return [
         ReactedMessage(
             config=channel_config(settings.get((scope.workspace_id, scope.channel_id))),
@@ -516,6 +522,75 @@ async def find_reacted_messages(
         )
         for scope, ts in reactions
     ]
+
+
+_SETTINGS: Any = ChannelSettings.__table__
+_THEMES: Any = ThemeRow.__table__
+
+
+def _any_of(columns: Sequence[Any], count: int) -> Any:
+    """``(a, b) = (?, ?) OR …``, ``count`` times, with parameters ``p{i}_{j}``."""
+    return or_(
+        *(
+            tuple_(*columns)
+            == tuple_(*(bindparam(f"p{i}_{j}", type_=c.type) for j, c in enumerate(columns)))
+            for i in range(count)
+        )
+    )
+
+
+def _settings_of(count: int) -> Any:
+    return select(*_SETTINGS.c).where(
+        _any_of((_SETTINGS.c.workspace_id, _SETTINGS.c.channel_id), count)
+    )
+
+
+def _themes_at(count: int) -> Any:
+    steps = Step.__table__
+    keys = (_THEMES.c.workspace_id, _THEMES.c.message_channel, _THEMES.c.message_ts)
+    return (
+        select(*_THEMES.c, steps.c.name, _vote_count())
+        .select_from(_THEMES.outerjoin(steps, steps.c.id == _THEMES.c.step_id))
+        .where(_any_of(keys, count))
+    )
+
+
+def _params(keys: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
+    return {f"p{i}_{j}": value for i, key in enumerate(keys) for j, value in enumerate(key)}
+
+
+async def _read_reacted(
+    transaction: DriverTransaction,
+    channels: list[tuple[int, str]],
+    messages: list[tuple[int, str, str]],
+) -> tuple[dict[tuple[int, str], Any], dict[tuple[int, str | None, str | None], Theme]]:
+    """The channels' settings rows and the themes posted as the messages, read by the driver
+    (``storage.driver.select_rows``)."""
+    settings: dict[tuple[int, str], Any] = {}
+    rows = await select_rows(
+        transaction,
+        ("settings", len(channels)),
+        partial(_settings_of, len(channels)),
+        _params(channels),
+    )
+    names = [c.key for c in _SETTINGS.c]
+    for row in rows:
+        found = SimpleNamespace(**dict(zip(names, row, strict=True)))
+        settings[(found.workspace_id, found.channel_id)] = found
+    themes: dict[tuple[int, str | None, str | None], Theme] = {}
+    rows = await select_rows(
+        transaction,
+        ("themes", len(messages)),
+        partial(_themes_at, len(messages)),
+        _params(messages),
+    )
+    columns = len(_THEMES.c)
+    names = [c.key for c in _THEMES.c]
+    for row in rows:
+        found = SimpleNamespace(**dict(zip(names, row[:columns], strict=True)))
+        theme = _theme((found, *row[columns:]))
+        themes[(found.workspace_id, theme.message_channel, theme.message_ts)] = theme
+    return settings, themes
 
 
 _VOTES: Any = VoteRow.__table__
@@ -581,7 +656,9 @@ class NewVote:
     now: datetime
 
 
-async def add_votes(session: AsyncSession, votes: Sequence[NewVote]) -> list[bool]:
+async def add_votes(
+    session: AsyncSession | DriverTransaction, votes: Sequence[NewVote]
+) -> list[bool]:
     """Many votes in one statement (``add_vote`` without a limit, on open themes): True for
     each vote counted now, False for a person's second vote on a theme (before, or earlier in
     ``votes``)."""
@@ -604,6 +681,7 @@ async def add_votes(session: AsyncSession, votes: Sequence[NewVote]) -> list[boo
         session, _VOTES, ordered, returning=("theme_id", "user_id"), skip_conflicts=True
     )
     if added is None:
+        assert isinstance(session, AsyncSession)
         claim = _ADD_VOTES[session.get_bind().dialect.name]
         added = [tuple(row) for row in await session.execute(claim, ordered)]
     counted = {(int(theme), str(user)) for theme, user in added}

@@ -32,6 +32,8 @@ from bot.views.common import build_error
 from bot.views.home import THEMES_PER_CHANNEL
 from storage import kaizen as store
 from storage.deliveries import claim_deliveries
+from storage.driver import DriverTransaction
+from storage.workspaces import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +110,11 @@ def _repeat(target: _Target) -> _Target:
 
 
 def _reaction(work: Work, reacted: Reacted) -> Reaction:
-    scope = work.scope(reacted.channel)
+    return _reaction_in(work.workspace_id, reacted)
+
+
+def _reaction_in(workspace_id: int, reacted: Reacted) -> Reaction:
+    scope = Scope(workspace_id, reacted.channel)
     return Reaction(reacted.origin, scope, reacted.user, reacted.message_ts, reacted.delivery)
 
 
@@ -170,7 +176,12 @@ class VoteWriter(GroupWriter[_Vote, _Cast]):
     claimed and counted in one transaction, with a few statements for all of them (the
     channels' settings and theme messages, the deliveries' claims, the votes); a vote in a
     channel with a vote limit (a lock and a count per person) or one that must be ranked for
-    the voter's Home is counted on its own, in the same transaction."""
+    the voter's Home is counted on its own, in the same transaction.
+
+    On SQLite, a batch whose workspaces are cached and whose votes need no rank is read and
+    written by the driver alone (``Database.driver_transaction``); should a vote limit turn up
+    in what it read, the batch is counted in a session instead, before anything was written.
+    """
 
     name = "kaizen.vote_writer"
     batch_failed = "kaizen.vote_batch_failed"
@@ -180,13 +191,27 @@ class VoteWriter(GroupWriter[_Vote, _Cast]):
 
     async def store_together(self, items: list[_Vote]) -> list[_Cast]:
         workspaces = BatchWorkspaces(self.db)
+        unranked = self.db.is_sqlite and all(item.rank_with is None for item in items)
+        refs = workspaces.cached(item.origin for item in items) if unranked else None
+        if refs is not None:
+            reactions = [
+                _reaction_in(ref.id, item.reacted) for ref, item in zip(refs, items, strict=True)
+            ]
+            async with self.db.driver_transaction() as driver:
+                counted = await _count_together(driver, reactions, items, limits=False)
+            if counted is not None:
+                return [cast for cast in counted if cast is not None]
         async with self.db.transaction(write_lock=True) as session:
             works = [
                 Work(session, ref.id, item.deps, ref.reporter_secret)
                 for item in items
                 for ref in [await workspaces.get(session, item.origin, item.now)]
             ]
-            casts = await self._count_together(session, works, items)
+            reactions = [
+                _reaction(work, item.reacted) for work, item in zip(works, items, strict=True)
+            ]
+            casts = await _count_together(session, reactions, items, limits=True)
+            assert casts is not None
             # Ranked for a Home: after the others, each as if in a transaction of its own.
             for k, (work, item) in enumerate(zip(works, items, strict=True)):
                 if item.rank_with is not None:
@@ -196,84 +221,96 @@ class VoteWriter(GroupWriter[_Vote, _Cast]):
         assert len(done) == len(items)
         return done
 
-    async def _count_together(
-        self, session: AsyncSession, works: list[Work], items: list[_Vote]
-    ) -> list[_Cast | None]:
-        """The votes not ranked for a Home (None in their stead for the others)."""
-        mine = [k for k, item in enumerate(items) if item.rank_with is None]
-        reactions = {k: _reaction(works[k], items[k].reacted) for k in mine}
-        found = await store.find_reacted_messages(
-            session, [(reactions[k].scope, reactions[k].message_ts) for k in mine]
-        )
-        targets = {
-            k: _aim(reactions[k], items[k].reacted.emoji, f)
-            for k, f in zip(mine, found, strict=True)
-        }
-        votes = [k for k in mine if targets[k].theme is not None]
-        claimed = await claim_deliveries(
-            session,
-            (
-                (reactions[k].scope.workspace_id, delivery, items[k].now)
-                for k in votes
-                if (delivery := items[k].reacted.delivery)
-            ),
-        )
-        fresh = []
-        for k in votes:
-            if delivery := items[k].reacted.delivery:
-                key = (reactions[k].scope.workspace_id, delivery[:255])
-                if key not in claimed:
-                    targets[k] = _repeat(targets[k])
-                    continue
-                claimed.discard(key)  # a second copy of it in the batch is a repeat
-            fresh.append(k)
-        outcomes: dict[int, VoteOutcome] = {}
-        plain = [k for k in fresh if _open_unlimited(targets[k])]
-        counted = await store.add_votes(
-            session,
-            [
-                store.NewVote(
-                    reactions[k].scope.workspace_id,
-                    _theme_of(targets[k]).id,
-                    items[k].reacted.user,
-                    items[k].now,
-                )
-                for k in plain
-            ],
-        )
-        for k, new in zip(plain, counted, strict=True):
-            outcomes[k] = VoteOutcome.COUNTED if new else VoteOutcome.ALREADY_COUNTED
-        # Closed themes, and votes within a limit: one by one, in the order of their locks.
-        rest = sorted(
-            (k for k in fresh if k not in outcomes),
-            key=lambda k: (
+
+async def _count_together(
+    session: AsyncSession | DriverTransaction,
+    reactions: list[Reaction],
+    items: list[_Vote],
+    *,
+    limits: bool,
+) -> list[_Cast | None] | None:
+    """The votes not ranked for a Home (None in their stead for the others). Without
+    ``limits`` (no session to lock in), None when one of them is within a vote limit: then
+    nothing was written."""
+    mine = [k for k, item in enumerate(items) if item.rank_with is None]
+    found = await store.find_reacted_messages(
+        session, [(reactions[k].scope, reactions[k].message_ts) for k in mine]
+    )
+    targets = {
+        k: _aim(reactions[k], items[k].reacted.emoji, f) for k, f in zip(mine, found, strict=True)
+    }
+    votes = [k for k in mine if targets[k].theme is not None]
+    if not limits and any(_limited(targets[k]) for k in votes):
+        return None
+    claimed = await claim_deliveries(
+        session,
+        (
+            (reactions[k].scope.workspace_id, delivery, items[k].now)
+            for k in votes
+            if (delivery := items[k].reacted.delivery)
+        ),
+    )
+    fresh = []
+    for k in votes:
+        if delivery := items[k].reacted.delivery:
+            key = (reactions[k].scope.workspace_id, delivery[:255])
+            if key not in claimed:
+                targets[k] = _repeat(targets[k])
+                continue
+            claimed.discard(key)  # a second copy of it in the batch is a repeat
+        fresh.append(k)
+    outcomes: dict[int, VoteOutcome] = {
+        k: VoteOutcome.CLOSED for k in fresh if not _theme_of(targets[k]).is_open
+    }
+    plain = [k for k in fresh if k not in outcomes and not _limited(targets[k])]
+    counted = await store.add_votes(
+        session,
+        [
+            store.NewVote(
                 reactions[k].scope.workspace_id,
-                reactions[k].scope.channel_id,
+                _theme_of(targets[k]).id,
                 items[k].reacted.user,
-            ),
-        )
-        for k in rest:
-            outcomes[k] = await store.add_vote(
-                session,
-                scope=reactions[k].scope,
-                theme=_theme_of(targets[k]),
-                user_id=items[k].reacted.user,
-                limit=targets[k].config.vote_limit,
-                now=items[k].now,
+                items[k].now,
             )
-        casts: list[_Cast | None] = [None] * len(items)
-        for k in mine:
-            casts[k] = _Cast(targets[k], outcomes.get(k))
-        return casts
+            for k in plain
+        ],
+    )
+    for k, new in zip(plain, counted, strict=True):
+        outcomes[k] = VoteOutcome.COUNTED if new else VoteOutcome.ALREADY_COUNTED
+    # Votes within a limit: one by one, in the order of their locks.
+    rest = sorted(
+        (k for k in fresh if k not in outcomes),
+        key=lambda k: (
+            reactions[k].scope.workspace_id,
+            reactions[k].scope.channel_id,
+            items[k].reacted.user,
+        ),
+    )
+    for k in rest:
+        assert isinstance(session, AsyncSession)
+        outcomes[k] = await store.add_vote(
+            session,
+            scope=reactions[k].scope,
+            theme=_theme_of(targets[k]),
+            user_id=items[k].reacted.user,
+            limit=targets[k].config.vote_limit,
+            now=items[k].now,
+        )
+    casts: list[_Cast | None] = [None] * len(items)
+    for k in mine:
+        casts[k] = _Cast(targets[k], outcomes.get(k))
+    return casts
+
+
+def _limited(target: _Target) -> bool:
+    """A vote on an open theme in a channel with a vote limit."""
+    theme = target.theme
+    return theme is not None and theme.is_open and target.config.vote_limit is not None
 
 
 def _theme_of(target: _Target) -> Theme:
     assert target.theme is not None
     return target.theme
-
-
-def _open_unlimited(target: _Target) -> bool:
-    return target.theme is not None and target.theme.is_open and target.config.vote_limit is None
 
 
 async def cast_vote(client: AsyncWebClient, deps: Deps, reacted: Reacted) -> NotATheme | None:

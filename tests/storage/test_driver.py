@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
+from bot.domain.channels import ChannelConfig
+from bot.domain.hypotheses import Hypothesis, Metric
+from bot.domain.kaizen import NewTheme
 from bot.domain.observations import NewWaste, Source
+from storage import kaizen
 from storage import waste as store
+from storage.channels import update_channel_config
 from storage.db import Database
 from storage.deliveries import claim_deliveries
 from storage.models import Delivery, Observation
@@ -138,3 +143,52 @@ async def test_a_timestamp_stored_by_the_driver_is_the_text_sqlalchemy_stores(
         claimed = (await session.execute(text("SELECT received_at FROM deliveries"))).all()
     assert [row[0] for row in stored] == ["2026-03-02 09:30:15.000000"] * 2
     assert [row[0] for row in claimed] == ["2026-03-02 09:30:15.000000"] * 2
+
+
+async def test_reactions_read_by_the_driver_find_what_the_session_finds(db: Database) -> None:
+    """Channel settings, theme messages (with step, votes and hypothesis), and messages that
+    are no theme, read either way."""
+    async with db.transaction() as session:
+        ws = await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
+        other = await resolve_workspace(session, team_id="T2", enterprise_id=None, now=NOW)
+        config = ChannelConfig(vote_emoji="star", waste_emoji="x", vote_limit=3)
+        await update_channel_config(session, scope=Scope(ws.id, "C1"), config=config, now=NOW)
+        hypothesis = Hypothesis(
+            metric=Metric.LEAD_TIME, target=2.5, check_date=date(2026, 4, 1), baseline=None
+        )
+        themes = [
+            await kaizen.add_theme(
+                session,
+                scope=Scope(ws.id, channel),
+                theme=NewTheme(title=f"T{n}", problem="p", hypothesis=hypothesis if n else None),
+                author_id="U1",
+                now=NOW,
+            )
+            for n, channel in enumerate(["C1", "C2"])
+        ]
+        for theme, ts in zip(themes, ["1.1", "2.2"], strict=True):
+            await kaizen.set_theme_message(
+                session,
+                workspace_id=ws.id,
+                theme_id=theme.id,
+                channel_id=theme.channel_id,
+                message_ts=ts,
+            )
+        await kaizen.add_votes(session, [kaizen.NewVote(ws.id, themes[0].id, "U2", NOW)])
+    reactions = [
+        (Scope(ws.id, "C1"), "1.1"),
+        (Scope(ws.id, "C2"), "2.2"),
+        (Scope(ws.id, "C2"), "9.9"),
+        (Scope(other.id, "C1"), "1.1"),
+        (Scope(ws.id, "C1"), "1.1"),
+    ]
+    async with db.transaction() as session:
+        by_session = await kaizen.find_reacted_messages(session, reactions)
+    async with db.driver_transaction() as driver:
+        by_driver = await kaizen.find_reacted_messages(driver, reactions)
+    assert by_driver == by_session
+    found = [(r.config.vote_emoji, r.theme and (r.theme.title, r.theme.votes)) for r in by_driver]
+    top = ("star", ("T0", 1))
+    assert found == [top, ("+1", ("T1", 0)), ("+1", None), ("+1", None), top]
+    assert by_driver[1].theme is not None and by_driver[1].theme.hypothesis == hypothesis
+

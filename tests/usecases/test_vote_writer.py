@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -92,3 +93,32 @@ async def test_a_vote_ranked_for_a_home_in_a_batch_shows_the_final_count(
     await harness.deps.drain()
     assert (await counts_by_theme(harness))[1] == 6
     assert "— 6 votes," in shown(harness, ts)
+
+
+async def test_votes_together_in_a_workspace_seen_before_are_counted_without_a_failed_batch(
+    any_harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On SQLite the driver reads and writes such a batch alone; a batch it could not store
+    would be logged and stored vote by vote instead."""
+    harness = any_harness
+    tickets = [await propose(harness, f"Theme {n}") for n in range(3)]
+    await harness.driver.command("/kaizen", "drop K-3", user="U1", channel="C1")
+    caplog.set_level(logging.WARNING, logger="bot.usecases.writer")
+    sent = [
+        harness.driver.reaction_added("+1", user=f"U{n:02d}", channel="C1", ts=tickets[n % 3])
+        for n in range(30)
+    ]
+    sent += [
+        harness.driver.reaction_added("+1", user="UR", channel="C1", ts=tickets[0], **retry)
+        for retry in ({"event_id": "EvOnce"}, {"event_id": "EvOnce", "retry_num": 1})
+    ]
+    sent.append(harness.driver.reaction_added("+1", user="U00", channel="C1", ts="1.000001"))
+    responses = await asyncio.gather(*sent)
+    assert all(r.status == 200 for r in responses)
+    await harness.deps.drain()
+    assert "vote_batch_failed" not in caplog.text
+    counts = await counts_by_theme(harness)
+    assert (counts[1], counts[2], counts.get(3, 0)) == (11, 10, 0)
+    assert "— 11 votes," in shown(harness, tickets[0])
+    told = [c.args["text"] for c in harness.fake.calls_to("chat.postEphemeral")]
+    assert sum("no longer count" in text for text in told) == 10
