@@ -144,6 +144,7 @@ def create_engine(
         poolclass=StaticPool if in_memory else None,
         **({} if in_memory else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30}),
         connect_args={"timeout": 15},
+        pool_reset_on_return=None,  # the "reset" listener of _tune_sqlite rolls back instead
     )
     _tune_sqlite(engine, wal=not in_memory)
     return engine
@@ -188,6 +189,17 @@ def _tune_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, record: Any, state: Any) -> None:
+        # The pool's rollback on return, for a connection still in a transaction only. One
+        # that was never in one, or whose transaction its driver ended (a driver batch
+        # commits by itself), would only cost a hop to the driver's thread for nothing.
+        if not state.asyncio_safe:
+            return  # as SQLAlchemy's own reset: the connection is being thrown away
+        driver = record.driver_connection if record is not None else None
+        if driver is None or driver.in_transaction:
+            dbapi_connection.rollback()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -192,3 +192,35 @@ async def test_reactions_read_by_the_driver_find_what_the_session_finds(db: Data
     assert found == [top, ("+1", ("T1", 0)), ("+1", None), ("+1", None), top]
     assert by_driver[1].theme is not None and by_driver[1].theme.hypothesis == hypothesis
 
+
+async def test_a_connection_goes_back_to_the_pool_rolled_back_only_when_it_must(
+    db: Database,
+) -> None:
+    """A driver batch ends its own transaction: the pool asks the driver's thread for no
+    rollback after it. A connection given back in the middle of one is rolled back: nothing
+    of it stays."""
+    async with db.engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+    rollbacks: list[bool] = []
+    rollback = driver.rollback
+
+    async def counted() -> None:
+        rollbacks.append(driver.in_transaction)
+        await rollback()
+
+    driver.rollback = counted
+    async with db.transaction() as session:
+        await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
+    async with db.driver_transaction() as batch:
+        await store.add_observations(batch, [log(1)])
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count(Observation.id))) == 1
+    assert rollbacks == []
+    async with db.engine.connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is driver
+        await raw.execute("BEGIN IMMEDIATE")
+        await raw.execute("DELETE FROM observations")
+    assert rollbacks == [True]
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count(Observation.id))) == 1
