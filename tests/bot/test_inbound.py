@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.app import build_app
+from bot.inbound import read_form
 from fake_slack import sign
 from tests.support.harness import SIGNING_SECRET, TEAM, Harness
 from tests.support.inbound import row_counts
@@ -299,3 +302,20 @@ async def test_a_signed_command_still_works_after_the_edge(harness: Harness) -> 
     response = await harness.driver.command("/waste", "help", user="U1", channel="C1")
     assert response.status == 200
     assert "/waste" in str(response.json)
+
+
+_FORM_TEXT = st.lists(
+    st.sampled_from([*"ab=&+%;#?/ é’\n", "%2", "%25", "%3D", "%26", "%e2%80%99", "%FF"]),
+    max_size=30,
+).map("".join)
+
+
+@given(text_=_FORM_TEXT | st.text(max_size=40))
+def test_a_form_reads_as_parse_qsl_reads_it(text_: str) -> None:
+    assert read_form(text_) == dict(parse_qsl(text_, keep_blank_values=True))
+
+
+def test_a_modal_submission_form_reads_back_its_payload() -> None:
+    payload = {"type": "view_submission", "view": {"state": {"values": {"b": "’é & = + %"}}}}
+    body = urlencode({"payload": json.dumps(payload, ensure_ascii=False)})
+    assert json.loads(read_form(body)["payload"]) == payload
