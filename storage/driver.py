@@ -128,15 +128,24 @@ def _compiled(statement: Select[Any], dialect: Dialect) -> _Query:
     return _Query(str(compiled), names, binds, results)
 
 
+_built: dict[Hashable, Select[Any]] = {}
+
+
 async def select_rows(
-    transaction: DriverTransaction,
+    transaction: AsyncSession | DriverTransaction,
     shape: Hashable,
     build: Callable[[], Select[Any]],
     params: Mapping[str, Any],
 ) -> list[tuple[Any, ...]]:
     """The rows of the statement ``build()`` makes (with named bound parameters, no expanding
-    ones), compiled the first time this ``shape`` is asked for, with ``params``; each value as
-    SQLAlchemy would give it back."""
+    ones) the first time this ``shape`` is asked for, with ``params``; each value as
+    SQLAlchemy gives it back. In a session, SQLAlchemy runs it; in a ``DriverTransaction``,
+    the driver, compiled once."""
+    if isinstance(transaction, AsyncSession):
+        statement = _built.get(shape)
+        if statement is None:
+            statement = _built[shape] = build()
+        return [tuple(row) for row in await transaction.execute(statement, params)]
     known = _queries.setdefault(transaction.dialect, {})
     query = known.get(shape)
     if query is None:

@@ -491,29 +491,14 @@ async def find_reacted_messages(
     session: AsyncSession | DriverTransaction, reactions: Sequence[tuple[Scope, str]]
 ) -> list[ReactedMessage]:
     """``find_reacted_message`` (unranked) for many (scope, message ts) at once, in two
-    statements whatever their number: the channels' settings, then the theme messages; in a
-    ``DriverTransaction`` (SQLite), each sent by the driver itself."""
+    statements whatever their number, each built once per number of channels or messages: the
+    channels' settings, then the theme messages; in a ``DriverTransaction`` (SQLite), each
+    sent by the driver itself (``storage.driver.select_rows``)."""
+    if not reactions:
+        return []
     channels = sorted({(scope.workspace_id, scope.channel_id) for scope, _ in reactions})
     messages = sorted({(scope.workspace_id, scope.channel_id, ts) for scope, ts in reactions})
-    if isinstance(session, DriverTransaction):
-        settings, themes = await _read_reacted(session, channels, messages)
-    else:
-        found = await session.scalars(
-            select(ChannelSettings).where(
-                tuple_(ChannelSettings.workspace_id, ChannelSettings.channel_id).in_(channels)
-            )
-        )
-        settings = {(row.workspace_id, row.channel_id): row for row in found}
-        themes = {}
-        for row in await session.execute(
-            _select_themes().where(
-                tuple_(ThemeRow.workspace_id, ThemeRow.message_channel, ThemeRow.message_ts).in_(
-                    messages
-                )
-            )
-        ):
-            theme = _theme(row)
-            themes[(row[0].workspace_id, theme.message_channel, theme.message_ts)] = theme
+    settings, themes = await _read_reacted(session, channels, messages)
     return [
         ReactedMessage(
             config=channel_config(settings.get((scope.workspace_id, scope.channel_id))),
@@ -560,12 +545,11 @@ def _params(keys: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
 
 
 async def _read_reacted(
-    transaction: DriverTransaction,
+    transaction: AsyncSession | DriverTransaction,
     channels: list[tuple[int, str]],
     messages: list[tuple[int, str, str]],
 ) -> tuple[dict[tuple[int, str], Any], dict[tuple[int, str | None, str | None], Theme]]:
-    """The channels' settings rows and the themes posted as the messages, read by the driver
-    (``storage.driver.select_rows``)."""
+    """The channels' settings rows and the themes posted as the messages."""
     settings: dict[tuple[int, str], Any] = {}
     rows = await select_rows(
         transaction,
