@@ -77,6 +77,9 @@ def cannot_write(error: BaseException) -> bool:
     """A failure that says the database refuses writes, not that this one write was wrong."""
     if isinstance(error, sqlite3.Error):  # from the driver itself (``driver_transaction``)
         return any(part in str(error).lower() for part in _SQLITE_CANNOT_WRITE)
+    driver_code = getattr(error, "sqlstate", None)  # asyncpg's own, likewise
+    if isinstance(driver_code, str):
+        return driver_code.startswith(_PG_CANNOT_WRITE)
     if not isinstance(error, DBAPIError):
         return False
     code = sqlstate(error)
@@ -265,24 +268,23 @@ class Database:
                 await session.connection(execution_options={WRITE_LOCK_AT_BEGIN: True})
             yield session
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self._sqlite
-
     @asynccontextmanager
     async def driver_transaction(self) -> AsyncIterator[DriverTransaction]:
-        """A SQLite write transaction on a pooled connection, begun (with the write lock) and
-        ended by the driver itself: for batches of inserts only (``storage.driver``)."""
-        if not self._sqlite:
-            raise RuntimeError("driver transactions are for SQLite")
+        """A write transaction on a pooled connection, begun and ended by the driver itself
+        (SQLite: with the write lock): for batches of a few statements sent without
+        SQLAlchemy's statement and result machinery (``storage.driver``)."""
         async with self.engine.connect() as connection:
             driver: Any = (await connection.get_raw_connection()).driver_connection
             try:
-                await driver.execute("BEGIN IMMEDIATE")
-                yield DriverTransaction(driver, self.engine.dialect)
-                await driver.commit()
+                if self._sqlite:
+                    await driver.execute("BEGIN IMMEDIATE")
+                    yield DriverTransaction(driver, self.engine.dialect)
+                    await driver.commit()
+                else:
+                    async with driver.transaction():
+                        yield DriverTransaction(driver, self.engine.dialect)
             except BaseException as error:
-                if driver.in_transaction:
+                if self._sqlite and driver.in_transaction:
                     await driver.rollback()
                 if cannot_write(error):
                     self.health.failure = str(error)[:200]

@@ -1,17 +1,18 @@
-"""Many rows in one INSERT, or a SELECT built once, sent by the SQLite driver itself.
+"""Many rows in one INSERT, or a SELECT built once, sent by the database driver itself.
 
 Every batch of logs or votes makes two multi-row inserts (the deliveries' claims, then the rows).
 Through SQLAlchemy's asyncio adaptation of aiosqlite each one costs four hops to the driver's
 thread (cursor, execute, fetch, close) and a pass through the statement and result machinery:
 most of what a batch costs. Here the statement is written once per table, column list and row
 count; the values go through the columns' own SQLAlchemy types, so they are stored exactly as
-SQLAlchemy stores them; and aiosqlite runs it in one hop, on the connection and in the
-transaction the session already began. On other databases (PostgreSQL: no thread to hop to)
-``insert_many`` returns None and the caller keeps to SQLAlchemy.
+SQLAlchemy stores them; and the driver runs it in one call. In a session ``insert_many`` does
+this on SQLite only, on the connection and in the transaction the session already began; on
+PostgreSQL it returns None and the caller keeps to SQLAlchemy.
 
-A batch that must read before it writes (votes: the channels' settings and theme messages)
-reads with ``select_rows`` in a ``DriverTransaction``: a SQLAlchemy statement compiled once per
-shape, its parameters and results converted by the columns' own types, run in one hop.
+A batch whose workspaces are known runs in a ``DriverTransaction`` (``Database.
+driver_transaction``) instead, on SQLite (aiosqlite) and PostgreSQL (asyncpg) alike: its reads
+with ``select_rows`` (a SQLAlchemy statement compiled once per shape, its parameters and results
+converted by the columns' own types) and its inserts with ``insert_many``, with no session.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Table
+from sqlalchemy import Float, Numeric, Select, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,12 +32,19 @@ MAX_VARIABLES = 30_000
 
 
 class DriverTransaction:
-    """A SQLite transaction held by the driver alone (``Database.driver_transaction``): for a
-    batch that needs nothing but ``insert_many``, without a session around it."""
+    """A transaction held by the driver alone (``Database.driver_transaction``): for a batch
+    of ``select_rows`` and ``insert_many``, without a session around it. The driver is
+    aiosqlite's connection on SQLite, asyncpg's on PostgreSQL."""
 
     def __init__(self, driver: Any, dialect: Dialect) -> None:
         self.driver = driver
         self.dialect = dialect
+        self._sqlite = dialect.name == "sqlite"
+
+    async def fetch(self, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+        if self._sqlite:
+            return [tuple(row) for row in await self.driver.execute_fetchall(sql, values)]
+        return [tuple(row) for row in await self.driver.fetch(sql, *values)]
 
 
 async def insert_many(
@@ -52,16 +60,18 @@ async def insert_many(
     constraint is left out (``ON CONFLICT DO NOTHING``). None when the session's database is not
     SQLite: then nothing was sent."""
     if isinstance(session, DriverTransaction):
-        driver, dialect = session.driver, session.dialect
+        transaction = session
     else:
         dialect = session.get_bind().dialect
         if dialect.name != "sqlite":
             return None
         connection = await session.connection()
         driver = (await connection.get_raw_connection()).driver_connection
+        transaction = DriverTransaction(driver, dialect)
         # The health watch (storage.db) takes a commit after a write for a database that
         # writes again.
         connection.info["wrote"] = True
+    dialect = transaction.dialect
     if not rows:
         return []
     columns = tuple(rows[0])
@@ -70,9 +80,11 @@ async def insert_many(
     found: list[tuple[Any, ...]] = []
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        sql = _statement(table.name, columns, tuple(returning), len(chunk), skip_conflicts)
+        sql = _statement(
+            table.name, columns, tuple(returning), len(chunk), skip_conflicts, dialect.name
+        )
         values = [f(row[c]) for row in chunk for c, f in zip(columns, convert, strict=True)]
-        found += [tuple(r) for r in await driver.execute_fetchall(sql, values)]
+        found += await transaction.fetch(sql, values)
     return found
 
 
@@ -93,18 +105,35 @@ def _bind(type_: Any, dialect: Dialect) -> Callable[[Any], Any]:
 
 
 def _result(type_: Any, dialect: Dialect) -> Callable[[Any], Any]:
-    return type_.dialect_impl(dialect).result_processor(dialect, None) or _same
+    impl = type_.dialect_impl(dialect)
+    if dialect.name == "postgresql" and isinstance(impl, Float | Numeric):
+        # asyncpg gives a FLOAT column's value as a float and a NUMERIC's as a Decimal, as
+        # the types declare; SQLAlchemy's processor would need the column's type OID.
+        return _same
+    return impl.result_processor(dialect, None) or _same
 
 
 @cache
 def _statement(
-    table: str, columns: tuple[str, ...], returning: tuple[str, ...], rows: int, skip: bool
+    table: str,
+    columns: tuple[str, ...],
+    returning: tuple[str, ...],
+    rows: int,
+    skip: bool,
+    dialect: str,
 ) -> str:
-    one = "(" + ", ".join("?" * len(columns)) + ")"
+    width = len(columns)
+    if dialect == "sqlite":
+        one = "(" + ", ".join("?" * width) + ")"
+        values = ", ".join([one] * rows)
+    else:  # asyncpg numbers its parameters
+        values = ", ".join(
+            "(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")"
+            for r in range(rows)
+        )
     names = ", ".join(f'"{c}"' for c in columns)
     back = ", ".join(f'"{c}"' for c in returning)
     conflicts = " ON CONFLICT DO NOTHING" if skip else ""
-    values = ", ".join([one] * rows)
     return f'INSERT INTO "{table}" ({names}) VALUES {values}{conflicts} RETURNING {back}'
 
 
@@ -151,5 +180,5 @@ async def select_rows(
     if query is None:
         query = known[shape] = _compiled(build(), transaction.dialect)
     values = [f(params[n]) for n, f in zip(query.names, query.binds, strict=True)]
-    rows = await transaction.driver.execute_fetchall(query.sql, values)
+    rows = await transaction.fetch(query.sql, values)
     return [tuple(f(v) for f, v in zip(query.results, row, strict=True)) for row in rows]

@@ -178,9 +178,9 @@ class VoteWriter(GroupWriter[_Vote, _Cast]):
     channel with a vote limit (a lock and a count per person) or one that must be ranked for
     the voter's Home is counted on its own, in the same transaction.
 
-    On SQLite, a batch whose workspaces are cached and whose votes need no rank is read and
-    written by the driver alone (``Database.driver_transaction``); should a vote limit turn up
-    in what it read, the batch is counted in a session instead, before anything was written.
+    A batch whose workspaces are cached and whose votes need no rank is read and written by the
+    driver alone (``Database.driver_transaction``); should a vote limit turn up in what it
+    read, the batch is counted in a session instead, before anything was written.
     """
 
     name = "kaizen.vote_writer"
@@ -191,7 +191,7 @@ class VoteWriter(GroupWriter[_Vote, _Cast]):
 
     async def store_together(self, items: list[_Vote]) -> list[_Cast]:
         workspaces = BatchWorkspaces(self.db)
-        unranked = self.db.is_sqlite and all(item.rank_with is None for item in items)
+        unranked = all(item.rank_with is None for item in items)
         refs = workspaces.cached(item.origin for item in items) if unranked else None
         if refs is not None:
             reactions = [

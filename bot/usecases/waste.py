@@ -146,7 +146,7 @@ class LogWriter(GroupWriter[_Pending, LoggedWaste | None]):
 
     async def store_together(self, items: list[_Pending]) -> list[LoggedWaste | None]:
         workspaces = BatchWorkspaces(self.db)
-        refs = workspaces.cached(p.origin for p in items) if self.db.is_sqlite else None
+        refs = workspaces.cached(p.origin for p in items)
         if refs is not None:  # nothing to read first: the driver alone writes the batch
             async with self.db.driver_transaction() as driver:
                 return await store.add_observations(driver, _logs(items, refs))

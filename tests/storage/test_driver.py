@@ -1,4 +1,5 @@
-"""Batches written by the SQLite driver itself read back exactly as SQLAlchemy's writes do."""
+"""Batches the database driver runs by itself (aiosqlite on SQLite, asyncpg on PostgreSQL)
+read back exactly as SQLAlchemy's writes do."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from asyncpg.exceptions import ForeignKeyViolationError
 from sqlalchemy import func, select, text
 
 from bot.domain.channels import ChannelConfig
@@ -47,13 +49,13 @@ def log(n: int, *, anonymous: bool = False, delivery: str | None = None) -> stor
 
 
 async def test_logs_stored_by_the_driver_read_back_as_the_ones_sqlalchemy_stores(
-    db: Database,
+    any_db: Database,
 ) -> None:
-    async with db.transaction() as session:
+    async with any_db.transaction() as session:
         await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
-    async with db.driver_transaction() as driver:
+    async with any_db.driver_transaction() as driver:
         by_driver = await store.add_observations(driver, [log(0), log(1), log(2, anonymous=True)])
-    async with db.transaction() as session:
+    async with any_db.transaction() as session:
         read = [
             await store.get_observation(session, workspace_id=1, observation_id=w.id)
             for w in by_driver
@@ -72,38 +74,38 @@ async def test_logs_stored_by_the_driver_read_back_as_the_ones_sqlalchemy_stores
     ]
 
 
-async def test_a_repeated_delivery_in_a_driver_batch_is_stored_once(db: Database) -> None:
-    async with db.transaction() as session:
+async def test_a_repeated_delivery_in_a_driver_batch_is_stored_once(any_db: Database) -> None:
+    async with any_db.transaction() as session:
         await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
-    async with db.driver_transaction() as driver:
+    async with any_db.driver_transaction() as driver:
         first = await store.add_observations(driver, [log(1, delivery="same")])
-    async with db.driver_transaction() as driver:
+    async with any_db.driver_transaction() as driver:
         again = await store.add_observations(
             driver, [log(2, delivery="same"), log(3, delivery="new"), log(3, delivery="new")]
         )
     assert first[0] is not None
     assert [w is None for w in again] == [True, False, True]
-    async with db.transaction() as session:
+    async with any_db.transaction() as session:
         assert await session.scalar(select(func.count(Observation.id))) == 2
         assert await session.scalar(select(func.count(Delivery.id))) == 2
 
 
 async def test_a_failed_driver_transaction_leaves_nothing_and_the_database_usable(
-    db: Database,
+    any_db: Database,
 ) -> None:
-    async with db.transaction() as session:
+    async with any_db.transaction() as session:
         await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
 
     async def half_then_refused() -> None:
-        async with db.driver_transaction() as driver:
+        async with any_db.driver_transaction() as driver:
             await claim_deliveries(driver, [(1, "kept?", NOW)])
             await store.add_observations(driver, [log(1)])
             # A workspace that does not exist: the foreign key refuses the whole batch.
             await store.add_observations(driver, [replace(log(2), scope=Scope(999, "C1"))])
 
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, ForeignKeyViolationError)):
         await half_then_refused()
-    async with db.transaction(write_lock=True) as session:
+    async with any_db.transaction(write_lock=True) as session:
         assert await session.scalar(select(func.count(Observation.id))) == 0
         assert await session.scalar(select(func.count(Delivery.id))) == 0
 
@@ -145,10 +147,10 @@ async def test_a_timestamp_stored_by_the_driver_is_the_text_sqlalchemy_stores(
     assert [row[0] for row in claimed] == ["2026-03-02 09:30:15.000000"] * 2
 
 
-async def test_reactions_read_by_the_driver_find_what_the_session_finds(db: Database) -> None:
+async def test_reactions_read_by_the_driver_find_what_the_session_finds(any_db: Database) -> None:
     """Channel settings, theme messages (with step, votes and hypothesis), and messages that
     are no theme, read either way."""
-    async with db.transaction() as session:
+    async with any_db.transaction() as session:
         ws = await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
         other = await resolve_workspace(session, team_id="T2", enterprise_id=None, now=NOW)
         config = ChannelConfig(vote_emoji="star", waste_emoji="x", vote_limit=3)
@@ -182,9 +184,9 @@ async def test_reactions_read_by_the_driver_find_what_the_session_finds(db: Data
         (Scope(other.id, "C1"), "1.1"),
         (Scope(ws.id, "C1"), "1.1"),
     ]
-    async with db.transaction() as session:
+    async with any_db.transaction() as session:
         by_session = await kaizen.find_reacted_messages(session, reactions)
-    async with db.driver_transaction() as driver:
+    async with any_db.driver_transaction() as driver:
         by_driver = await kaizen.find_reacted_messages(driver, reactions)
     assert by_driver == by_session
     found = [(r.config.vote_emoji, r.theme and (r.theme.title, r.theme.votes)) for r in by_driver]
