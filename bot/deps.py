@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import random
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -104,7 +105,7 @@ class Deps:
         async def run() -> None:
             loop = asyncio.get_running_loop()
             try:
-                if (pause := self._started.get(key, -gap) + gap - loop.time()) > 0:
+                if (pause := self._started.get(key, -gap) + _spread(gap) - loop.time()) > 0:
                     await asyncio.sleep(pause)
                 while True:
                     self._again.discard(key)
@@ -112,7 +113,7 @@ class Deps:
                     await make()
                     if key not in self._again:
                         return
-                    if (pause := started + gap - loop.time()) > 0:
+                    if (pause := started + _spread(gap) - loop.time()) > 0:
                         await asyncio.sleep(pause)
             finally:
                 self._running.discard(key)
@@ -144,3 +145,8 @@ class Deps:
         await self.drain()
         self.cpu.shutdown(wait=False, cancel_futures=True)
         await self.db.dispose()
+
+
+def _spread(gap: float) -> float:
+    """A coalesced run's gap, and up to a quarter of it more, at random."""
+    return gap * (1 + random.uniform(0, 0.25)) if gap else 0.0

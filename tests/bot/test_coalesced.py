@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from bot.deps import Deps
 from bot.settings import Settings
@@ -51,3 +54,29 @@ async def test_other_keys_and_no_gap_are_not_held_back(db: Database) -> None:
     deps.spawn_coalesced("home:U1", lambda: refresh("home:U1"))
     await asyncio.wait_for(deps.drain(), 10)
     assert sorted(runs) == ["home:U1", "home:U1", "theme:1", "theme:2"]
+
+
+async def test_runs_of_keys_begun_together_drift_apart_and_keep_their_gap(db: Database) -> None:
+    """Twenty themes voted on all the time: their refreshes do not come back together every
+    gap, and each theme's still come no sooner than the gap after the one before."""
+    deps = deps_on(db)
+    loop = asyncio.get_running_loop()
+    starts: dict[str, list[float]] = {f"theme:{n}": [] for n in range(20)}
+
+    def refresh(key: str) -> Callable[[], Coroutine[Any, Any, None]]:
+        async def run() -> None:
+            starts[key].append(loop.time())
+
+        return run
+
+    until = loop.time() + 1.2
+    while loop.time() < until:
+        for key in starts:
+            deps.spawn_coalesced(key, refresh(key), gap=0.2)
+        await asyncio.sleep(0.01)
+    await asyncio.wait_for(deps.drain(), 10)
+    assert all(len(times) >= 4 for times in starts.values())
+    third = [times[2] for times in starts.values()]
+    assert max(third) - min(third) > 0.02
+    for times in starts.values():
+        assert all(later - earlier >= 0.2 for earlier, later in itertools.pairwise(times))
