@@ -29,12 +29,12 @@ _CLAIM = {
 }
 """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once: every write request claims."""
 _CLAIM_MANY = {
-    name: module.insert(_DELIVERIES)
+    "postgresql": postgresql.insert(_DELIVERIES)
     .on_conflict_do_nothing()
     .returning(_DELIVERIES.c.workspace_id, _DELIVERIES.c.key)
-    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
 }
-"""The same for many at once: SQLAlchemy sends the rows as one multi-row INSERT."""
+"""The same for many at once, in a PostgreSQL session (SQLite's driver sends its own):
+SQLAlchemy sends the rows as one multi-row INSERT."""
 
 
 async def claim_delivery(
@@ -63,12 +63,13 @@ async def claim_deliveries(
     # and cannot deadlock on each other.
     ordered = [rows[k] for k in sorted(rows)]
     found = await insert_many(
-        session, _DELIVERIES, ordered, returning=("workspace_id", "key"), skip_conflicts=True
+        session,
+        _DELIVERIES,
+        ordered,
+        returning=("workspace_id", "key"),
+        skip_conflicts=True,
+        otherwise=_CLAIM_MANY,
     )
-    if found is None:
-        assert isinstance(session, AsyncSession)
-        claim = _CLAIM_MANY[session.get_bind().dialect.name]
-        found = [tuple(row) for row in await session.execute(claim, ordered)]
     return {(int(ws), str(key)) for ws, key in found}
 
 

@@ -7,7 +7,7 @@ most of what a batch costs. Here the statement is written once per table, column
 count; the values go through the columns' own SQLAlchemy types, so they are stored exactly as
 SQLAlchemy stores them; and the driver runs it in one call. In a session ``insert_many`` does
 this on SQLite only, on the connection and in the transaction the session already began; on
-PostgreSQL it returns None and the caller keeps to SQLAlchemy.
+PostgreSQL SQLAlchemy sends the insert the caller built for it.
 
 A batch whose workspaces are known runs in a ``DriverTransaction`` (``Database.
 driver_transaction``) instead, on SQLite (aiosqlite) and PostgreSQL (asyncpg) alike: its reads
@@ -54,17 +54,20 @@ async def insert_many(
     *,
     returning: Sequence[str],
     skip_conflicts: bool = False,
-) -> list[tuple[Any, ...]] | None:
+    otherwise: Mapping[str, Any],
+) -> list[tuple[Any, ...]]:
     """Insert ``rows`` (each with the same keys) and give back the ``returning`` columns of the
-    rows inserted, as SQLite stored them; with ``skip_conflicts`` a row that breaks a unique
-    constraint is left out (``ON CONFLICT DO NOTHING``). None when the session's database is not
-    SQLite: then nothing was sent."""
+    rows inserted, as the driver gives them; with ``skip_conflicts`` a row that breaks a unique
+    constraint is left out (``ON CONFLICT DO NOTHING``). In a session on another database than
+    SQLite, SQLAlchemy sends ``otherwise[dialect name]`` instead: the same insert, built
+    once, with the rows as its parameters."""
     if isinstance(session, DriverTransaction):
         transaction = session
     else:
         dialect = session.get_bind().dialect
         if dialect.name != "sqlite":
-            return None
+            statement = otherwise[dialect.name]
+            return [tuple(row) for row in await session.execute(statement, rows)]
         connection = await session.connection()
         driver = (await connection.get_raw_connection()).driver_connection
         transaction = DriverTransaction(driver, dialect)

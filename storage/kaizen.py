@@ -622,12 +622,12 @@ async def add_vote(
 
 
 _ADD_VOTES = {
-    name: module.insert(_VOTES)
+    "postgresql": postgresql.insert(_VOTES)
     .on_conflict_do_nothing()
     .returning(_VOTES.c.theme_id, _VOTES.c.user_id)
-    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
 }
-"""The same for many at once: SQLAlchemy sends the rows as one multi-row INSERT."""
+"""The same for many at once, in a PostgreSQL session (SQLite's driver sends its own):
+SQLAlchemy sends the rows as one multi-row INSERT."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -662,12 +662,13 @@ async def add_votes(
     # In key order, so that two processes inserting the same votes cannot deadlock on them.
     ordered = [rows[k] for k in sorted(rows)]
     added = await insert_many(
-        session, _VOTES, ordered, returning=("theme_id", "user_id"), skip_conflicts=True
+        session,
+        _VOTES,
+        ordered,
+        returning=("theme_id", "user_id"),
+        skip_conflicts=True,
+        otherwise=_ADD_VOTES,
     )
-    if added is None:
-        assert isinstance(session, AsyncSession)
-        claim = _ADD_VOTES[session.get_bind().dialect.name]
-        added = [tuple(row) for row in await session.execute(claim, ordered)]
     counted = {(int(theme), str(user)) for theme, user in added}
     answers = []
     for vote in votes:

@@ -173,11 +173,10 @@ async def add_observations(
         for log in (logs[i] for i in fresh)
     ]
     returned = ("id", *_SAME_LOG)
-    stored = await insert_many(session, _OBSERVATIONS, rows, returning=returned)
-    if stored is None:
-        assert isinstance(session, AsyncSession)
-        # One statement built once; SQLAlchemy sends the rows as one multi-row INSERT.
-        stored = [tuple(row) for row in await session.execute(_ADD_MANY, rows)]
+    # In a session on PostgreSQL: _ADD_MANY, which SQLAlchemy sends as one multi-row INSERT.
+    stored = await insert_many(
+        session, _OBSERVATIONS, rows, returning=returned, otherwise={"postgresql": _ADD_MANY}
+    )
     # Logs alike in every column of _SAME_LOG are interchangeable: each gets one of their ids.
     # (SQLite gives booleans back as 0 and 1, equal to False and True as keys.)
     ids: dict[tuple[Any, ...], deque[int]] = defaultdict(deque)
