@@ -198,7 +198,7 @@ class VoteWriter(GroupWriter[_Vote, _Cast]):
                 _reaction_in(ref.id, item.reacted) for ref, item in zip(refs, items, strict=True)
             ]
             async with self.db.driver_transaction() as driver:
-                counted = await _count_together(driver, reactions, items, limits=False)
+                counted = await _count_together(driver, reactions, items)
             if counted is not None:
                 return [cast for cast in counted if cast is not None]
         async with self.db.transaction(write_lock=True) as session:
@@ -210,7 +210,7 @@ class VoteWriter(GroupWriter[_Vote, _Cast]):
             reactions = [
                 _reaction(work, item.reacted) for work, item in zip(works, items, strict=True)
             ]
-            casts = await _count_together(session, reactions, items, limits=True)
+            casts = await _count_together(session, reactions, items)
             assert casts is not None
             # Ranked for a Home: after the others, each as if in a transaction of its own.
             for k, (work, item) in enumerate(zip(works, items, strict=True)):
@@ -226,12 +226,10 @@ async def _count_together(
     session: AsyncSession | DriverTransaction,
     reactions: list[Reaction],
     items: list[_Vote],
-    *,
-    limits: bool,
 ) -> list[_Cast | None] | None:
-    """The votes not ranked for a Home (None in their stead for the others). Without
-    ``limits`` (no session to lock in), None when one of them is within a vote limit: then
-    nothing was written."""
+    """The votes not ranked for a Home (None in their stead for the others). In a
+    ``DriverTransaction`` (no session to lock in), None when one of them is within a vote
+    limit: then nothing was written."""
     mine = [k for k, item in enumerate(items) if item.rank_with is None]
     found = await store.find_reacted_messages(
         session, [(reactions[k].scope, reactions[k].message_ts) for k in mine]
@@ -240,7 +238,7 @@ async def _count_together(
         k: _aim(reactions[k], items[k].reacted.emoji, f) for k, f in zip(mine, found, strict=True)
     }
     votes = [k for k in mine if targets[k].theme is not None]
-    if not limits and any(_limited(targets[k]) for k in votes):
+    if isinstance(session, DriverTransaction) and any(_limited(targets[k]) for k in votes):
         return None
     claimed = await claim_deliveries(
         session,
