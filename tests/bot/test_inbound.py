@@ -147,24 +147,31 @@ async def test_a_large_badly_signed_body_is_logged_as_one_short_line(
     assert len(caplog.text) < 1000
 
 
-async def test_the_error_handler_sends_nothing_for_a_request_bolt_did_not_verify(
-    harness: Harness,
+@pytest.mark.parametrize(
+    "headers",
+    [{"x-slack-request-timestamp": "abc", "x-slack-signature": "v0=" + "0" * 64}, None],
+    ids=["badly signed", "well signed"],
+)
+async def test_bolt_runs_nothing_for_a_request_that_did_not_come_through_the_edge(
+    harness: Harness, caplog: pytest.LogCaptureFixture, headers: dict[str, str] | None
 ) -> None:
-    """Bolt's own check raised on a timestamp of ``abc``; its error handler then apologised to
-    the response URL in the body. Dispatched past the HTTP edge, it must stay silent."""
+    """Only the edge checks signatures; a request handed to Bolt past it, even one whose
+    signature is good, is refused before authorisation, a listener or the error handler (which
+    once apologised to the response URL in such a body) sees it."""
     app = build_app(harness.deps)
     body = command_body(response_url=harness.fake.response_url("cmd", channel="C1", user="U1"))
+    sent = {k.lower(): v for k, v in signed(body).items()} if headers is None else headers
     request = AsyncBoltRequest(
-        body=body.decode(),
-        headers={
-            "content-type": "application/x-www-form-urlencoded",
-            "x-slack-request-timestamp": "abc",
-            "x-slack-signature": "v0=" + "0" * 64,
-        },
+        body=body.decode(), headers={"content-type": "application/x-www-form-urlencoded"} | sent
     )
-    response = await app.async_dispatch(request)
+    before = await row_counts(harness.deps.db)
+    with caplog.at_level(logging.DEBUG):
+        response = await app.async_dispatch(request)
     assert response.status == 401
     assert harness.fake.calls == []
+    assert await row_counts(harness.deps.db) == before
+    assert MARKER not in caplog.text
+    assert "request.unverified" in caplog.text
 
 
 def payload_body(payload: object) -> bytes:
