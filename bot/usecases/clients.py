@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -226,6 +227,40 @@ class ReplyBudgetClient(AsyncWebClient):
             if exc.response.status_code == 429 or exc.response.status_code >= 500:
                 raise SlackSlow(api_method) from exc
             raise
+
+
+class ListenerClients:
+    """The ``ReplyBudgetClient`` each listener is handed, one per bot token and workspace.
+
+    Bolt makes a client per request (it sets the token it authorised on it); a listener's is
+    made from that one. Every one of them differs from the others only in its token and its
+    workspace, and none is changed after it is made, so requests of one workspace share one
+    instead of each building its own (a tenth of a quick log's own work). At most ``most`` are
+    kept, the least used dropped first; a new HTTP session (after ``SharedSession`` closed)
+    starts afresh.
+    """
+
+    def __init__(self, session: SharedSession, membership: ChannelMembership, *, most: int = 1000):
+        self._session, self._membership, self._most = session, membership, most
+        self._made: OrderedDict[tuple[str | None, str | None], ReplyBudgetClient] = OrderedDict()
+        self._made_with: ClientSession | None = None
+
+    def like(self, client: AsyncWebClient) -> ReplyBudgetClient:
+        session = self._session.get()
+        if session is not self._made_with:
+            self._made.clear()
+            self._made_with = session
+        key = (client.token, client.default_params.get("team_id"))
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = ReplyBudgetClient.like(
+                client, session=session, membership=self._membership
+            )
+            if len(self._made) > self._most:
+                self._made.popitem(last=False)
+        else:
+            self._made.move_to_end(key)
+        return made
 
 
 async def client_for_workspace(deps: Deps, workspace_id: int) -> AsyncWebClient | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -99,3 +101,34 @@ async def test_a_callback_with_a_forged_state_installs_nothing(oauth_app: OAuthA
     response = await oauth_app.driver("TNEW").command("/waste", "", user="U1", channel="C1")
     assert oauth_app.fake.calls_to("views.open") == []
     assert response.status in (200, 401)
+
+
+async def test_workspaces_served_at_once_each_call_slack_with_their_own_token(
+    oauth_app: OAuthApp,
+) -> None:
+    """Listeners of one workspace share a client; never one of another workspace's."""
+    tokens = {"TONE": "xoxb-team-one", "TTWO": "xoxb-team-two"}
+    async with ClientSession() as http:
+        for n, (team, token) in enumerate(tokens.items()):
+            oauth_app.fake.add_oauth_grant(
+                f"code-{n}", team_id=team, team_name=team, bot_token=token
+            )
+            status, _ = await install(oauth_app, http, f"code-{n}")
+            assert status == 200
+    channel = {"TONE": "C1", "TTWO": "C2"}
+    teams = ["TONE", "TTWO"] * 6
+    responses = await asyncio.gather(
+        *(oauth_app.driver(t).command("/waste", "", user="U1", channel=channel[t]) for t in teams)
+    )
+    assert all(r.status == 200 for r in responses)
+    deadline = asyncio.get_running_loop().time() + 5
+    while len(oauth_app.fake.calls_to("views.open")) < len(teams):
+        assert asyncio.get_running_loop().time() < deadline, "not every modal was opened"
+        await asyncio.sleep(0.01)
+    by_channel = {"C1": "xoxb-team-one", "C2": "xoxb-team-two"}
+    seen = []
+    for call in oauth_app.fake.calls_to("views.open"):
+        asked_in = json.loads(call.args["view"]["private_metadata"])["c"]
+        assert call.headers["Authorization"] == f"Bearer {by_channel[asked_in]}"
+        seen.append(asked_in)
+    assert sorted(seen) == ["C1"] * 6 + ["C2"] * 6
