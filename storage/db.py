@@ -18,9 +18,10 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,7 +36,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
-from storage.driver import DriverTransaction
+from storage.driver import DriverTransaction, in_driver_thread
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def is_transient(error: BaseException) -> bool:
 
 def cannot_write(error: BaseException) -> bool:
     """A failure that says the database refuses writes, not that this one write was wrong."""
-    if isinstance(error, sqlite3.Error):  # from the driver itself (``driver_transaction``)
+    if isinstance(error, sqlite3.Error):  # from the driver itself (``run_batch``)
         return any(part in str(error).lower() for part in _SQLITE_CANNOT_WRITE)
     driver_code = getattr(error, "sqlstate", None)  # asyncpg's own, likewise
     if isinstance(driver_code, str):
@@ -268,28 +269,34 @@ class Database:
                 await session.connection(execution_options={WRITE_LOCK_AT_BEGIN: True})
             yield session
 
-    @asynccontextmanager
-    async def driver_transaction(self) -> AsyncIterator[DriverTransaction]:
-        """A write transaction on a pooled connection, begun and ended by the driver itself
-        (SQLite: with the write lock): for batches of a few statements sent without
-        SQLAlchemy's statement and result machinery (``storage.driver``)."""
-        async with self.engine.connect() as connection:
-            driver: Any = (await connection.get_raw_connection()).driver_connection
-            try:
+    async def run_batch(self, work: Callable[[DriverTransaction], Coroutine[Any, Any, T]]) -> T:
+        """``work``'s statements as one write transaction, begun and ended by the driver
+        itself, with no session around it: for batches of a few statements sent without
+        SQLAlchemy's statement and result machinery (``storage.driver``).
+
+        On SQLite, the whole batch is one call to aiosqlite's thread (``in_driver_thread``):
+        each statement would otherwise wait its turn for that thread and then for the event
+        loop, and a batch of four waited four times. ``work`` must then await nothing but its
+        statements. On PostgreSQL, asyncpg's own transaction on a pooled connection.
+        """
+        try:
+            async with self.engine.connect() as connection:
+                driver: Any = (await connection.get_raw_connection()).driver_connection
+                dialect = self.engine.dialect
                 if self._sqlite:
-                    await driver.execute("BEGIN IMMEDIATE")
-                    yield DriverTransaction(driver, self.engine.dialect)
-                    await driver.commit()
+                    # As SQLAlchemy's own adaptation of aiosqlite does, the sqlite3 connection
+                    # is used in aiosqlite's thread, through the queue that thread serves.
+                    run = partial(in_driver_thread, driver._conn, dialect, work)
+                    result: T = await driver._execute(run)
                 else:
                     async with driver.transaction():
-                        yield DriverTransaction(driver, self.engine.dialect)
-            except BaseException as error:
-                if self._sqlite and driver.in_transaction:
-                    await driver.rollback()
-                if cannot_write(error):
-                    self.health.failure = str(error)[:200]
-                raise
+                        result = await work(DriverTransaction(driver, dialect))
+        except BaseException as error:
+            if cannot_write(error):
+                self.health.failure = str(error)[:200]
+            raise
         self.health.failure = None
+        return result
 
     async def retry(self, run: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS) -> T:
         """Run a transaction, again (a few times, after a short random pause) when it was

@@ -9,19 +9,21 @@ SQLAlchemy stores them; and the driver runs it in one call. In a session ``inser
 this on SQLite only, on the connection and in the transaction the session already began; on
 PostgreSQL SQLAlchemy sends the insert the caller built for it.
 
-A batch whose workspaces are known runs in a ``DriverTransaction`` (``Database.
-driver_transaction``) instead, on SQLite (aiosqlite) and PostgreSQL (asyncpg) alike: its reads
-with ``select_rows`` (a SQLAlchemy statement compiled once per shape, its parameters and results
-converted by the columns' own types) and its inserts with ``insert_many``, with no session.
+A batch whose workspaces are known runs in a ``DriverTransaction`` (``Database.run_batch``)
+instead, on SQLite and PostgreSQL alike: its reads with ``select_rows`` (a SQLAlchemy statement
+compiled once per shape, its parameters and results converted by the columns' own types) and its
+inserts with ``insert_many``, with no session. On SQLite the whole batch runs in the driver's
+thread, in one call to it (``in_driver_thread``).
 """
 
 from __future__ import annotations
 
+import sqlite3
 import weakref
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Float, Numeric, Select, Table
 from sqlalchemy.engine import Dialect
@@ -30,11 +32,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 MAX_VARIABLES = 30_000
 """Bound values per statement at most (SQLite's own limit is 32 766)."""
 
+T = TypeVar("T")
+
 
 class DriverTransaction:
-    """A transaction held by the driver alone (``Database.driver_transaction``): for a batch
-    of ``select_rows`` and ``insert_many``, without a session around it. The driver is
-    aiosqlite's connection on SQLite, asyncpg's on PostgreSQL."""
+    """A transaction held by the driver alone, for ``select_rows`` and ``insert_many``: a
+    batch's (``Database.run_batch``), with no session around it, or on SQLite the one a
+    session began. The driver is asyncpg's connection on PostgreSQL and aiosqlite's on SQLite
+    (sqlite3's own within a batch, which runs in aiosqlite's thread)."""
 
     def __init__(self, driver: Any, dialect: Dialect) -> None:
         self.driver = driver
@@ -45,6 +50,43 @@ class DriverTransaction:
         if self._sqlite:
             return [tuple(row) for row in await self.driver.execute_fetchall(sql, values)]
         return [tuple(row) for row in await self.driver.fetch(sql, *values)]
+
+
+class _SQLiteInThread(DriverTransaction):
+    """A batch's transaction inside aiosqlite's thread: the statements are sqlite3's own
+    blocking calls, so the coroutine that sends them never waits."""
+
+    async def fetch(self, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.driver.execute(sql, values).fetchall()]
+
+
+def in_driver_thread(
+    connection: sqlite3.Connection,
+    dialect: Dialect,
+    work: Callable[[DriverTransaction], Coroutine[Any, Any, T]],
+) -> T:
+    """Begin (with the write lock), run ``work`` to its end, commit: called in aiosqlite's
+    thread, so that a whole batch waits for that thread once rather than once per statement.
+
+    ``work`` may await nothing but its transaction's statements: anything else would need the
+    event loop, which is not in this thread. That is refused (rolled back, nothing written).
+    """
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        running = work(_SQLiteInThread(connection, dialect))
+        try:
+            running.send(None)
+        except StopIteration as done:
+            result: T = done.value
+        else:
+            running.close()
+            raise RuntimeError("a driver batch awaited something other than its statements")
+        connection.commit()
+    except BaseException:
+        if connection.in_transaction:
+            connection.rollback()
+        raise
+    return result
 
 
 async def insert_many(

@@ -179,8 +179,8 @@ class VoteWriter(GroupWriter[_Vote, _Cast]):
     the voter's Home is counted on its own, in the same transaction.
 
     A batch whose workspaces are cached and whose votes need no rank is read and written by the
-    driver alone (``Database.driver_transaction``); should a vote limit turn up in what it
-    read, the batch is counted in a session instead, before anything was written.
+    driver alone (``Database.run_batch``); should a vote limit turn up in what it read, the
+    batch is counted in a session instead, before anything was written.
     """
 
     name = "kaizen.vote_writer"
@@ -197,8 +197,9 @@ class VoteWriter(GroupWriter[_Vote, _Cast]):
             reactions = [
                 _reaction_in(ref.id, item.reacted) for ref, item in zip(refs, items, strict=True)
             ]
-            async with self.db.driver_transaction() as driver:
-                counted = await _count_together(driver, reactions, items)
+            counted = await self.db.run_batch(
+                lambda driver: _count_together(driver, reactions, items)
+            )
             if counted is not None:
                 return [cast for cast in counted if cast is not None]
         async with self.db.transaction(write_lock=True) as session:

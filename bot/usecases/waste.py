@@ -148,8 +148,8 @@ class LogWriter(GroupWriter[_Pending, LoggedWaste | None]):
         workspaces = BatchWorkspaces(self.db)
         refs = workspaces.cached(p.origin for p in items)
         if refs is not None:  # nothing to read first: the driver alone writes the batch
-            async with self.db.driver_transaction() as driver:
-                return await store.add_observations(driver, _logs(items, refs))
+            logs = _logs(items, refs)
+            return await self.db.run_batch(lambda driver: store.add_observations(driver, logs))
         async with self.db.transaction(write_lock=True) as session:
             refs = [await workspaces.get(session, p.origin, p.now) for p in items]
             stored = await store.add_observations(session, _logs(items, refs))

@@ -3,6 +3,7 @@ read back exactly as SQLAlchemy's writes do."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +22,7 @@ from storage import waste as store
 from storage.channels import update_channel_config
 from storage.db import Database
 from storage.deliveries import claim_deliveries
+from storage.driver import DriverTransaction
 from storage.models import Delivery, Observation
 from storage.workspaces import Scope, resolve_workspace
 from tests.support import databases
@@ -53,8 +55,8 @@ async def test_logs_stored_by_the_driver_read_back_as_the_ones_sqlalchemy_stores
 ) -> None:
     async with any_db.transaction() as session:
         await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
-    async with any_db.driver_transaction() as driver:
-        by_driver = await store.add_observations(driver, [log(0), log(1), log(2, anonymous=True)])
+    logs = [log(0), log(1), log(2, anonymous=True)]
+    by_driver = await any_db.run_batch(lambda driver: store.add_observations(driver, logs))
     async with any_db.transaction() as session:
         read = [
             await store.get_observation(session, workspace_id=1, observation_id=w.id)
@@ -77,12 +79,11 @@ async def test_logs_stored_by_the_driver_read_back_as_the_ones_sqlalchemy_stores
 async def test_a_repeated_delivery_in_a_driver_batch_is_stored_once(any_db: Database) -> None:
     async with any_db.transaction() as session:
         await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
-    async with any_db.driver_transaction() as driver:
-        first = await store.add_observations(driver, [log(1, delivery="same")])
-    async with any_db.driver_transaction() as driver:
-        again = await store.add_observations(
-            driver, [log(2, delivery="same"), log(3, delivery="new"), log(3, delivery="new")]
-        )
+    first = await any_db.run_batch(
+        lambda driver: store.add_observations(driver, [log(1, delivery="same")])
+    )
+    repeated = [log(2, delivery="same"), log(3, delivery="new"), log(3, delivery="new")]
+    again = await any_db.run_batch(lambda driver: store.add_observations(driver, repeated))
     assert first[0] is not None
     assert [w is None for w in again] == [True, False, True]
     async with any_db.transaction() as session:
@@ -96,15 +97,14 @@ async def test_a_failed_driver_transaction_leaves_nothing_and_the_database_usabl
     async with any_db.transaction() as session:
         await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
 
-    async def half_then_refused() -> None:
-        async with any_db.driver_transaction() as driver:
-            await claim_deliveries(driver, [(1, "kept?", NOW)])
-            await store.add_observations(driver, [log(1)])
-            # A workspace that does not exist: the foreign key refuses the whole batch.
-            await store.add_observations(driver, [replace(log(2), scope=Scope(999, "C1"))])
+    async def half_then_refused(driver: DriverTransaction) -> None:
+        await claim_deliveries(driver, [(1, "kept?", NOW)])
+        await store.add_observations(driver, [log(1)])
+        # A workspace that does not exist: the foreign key refuses the whole batch.
+        await store.add_observations(driver, [replace(log(2), scope=Scope(999, "C1"))])
 
     with pytest.raises((sqlite3.IntegrityError, ForeignKeyViolationError)):
-        await half_then_refused()
+        await any_db.run_batch(half_then_refused)
     async with any_db.transaction(write_lock=True) as session:
         assert await session.scalar(select(func.count(Observation.id))) == 0
         assert await session.scalar(select(func.count(Delivery.id))) == 0
@@ -117,13 +117,8 @@ async def test_a_read_only_database_refuses_a_driver_batch_and_says_so(
     path = url.removeprefix("sqlite+aiosqlite:///")
     read_only = Database(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
     try:
-
-        async def claim() -> None:
-            async with read_only.driver_transaction() as driver:
-                await claim_deliveries(driver, [(1, "x", NOW)])
-
         with pytest.raises(sqlite3.OperationalError):
-            await claim()
+            await read_only.run_batch(lambda driver: claim_deliveries(driver, [(1, "x", NOW)]))
         assert read_only.health.failure is not None and "readonly" in read_only.health.failure
     finally:
         await read_only.dispose()
@@ -138,8 +133,8 @@ async def test_a_timestamp_stored_by_the_driver_is_the_text_sqlalchemy_stores(
     async with db.transaction() as session:
         await resolve_workspace(session, team_id="T1", enterprise_id=None, now=whole)
         await store.add_observations(session, [replace(log(1, delivery="orm"), now=whole)])
-    async with db.driver_transaction() as driver:
-        await store.add_observations(driver, [replace(log(1, delivery="driver"), now=whole)])
+    at_whole = [replace(log(1, delivery="driver"), now=whole)]
+    await db.run_batch(lambda driver: store.add_observations(driver, at_whole))
     async with db.transaction() as session:
         stored = (await session.execute(text("SELECT created_at FROM observations"))).all()
         claimed = (await session.execute(text("SELECT received_at FROM deliveries"))).all()
@@ -186,8 +181,9 @@ async def test_reactions_read_by_the_driver_find_what_the_session_finds(any_db: 
     ]
     async with any_db.transaction() as session:
         by_session = await kaizen.find_reacted_messages(session, reactions)
-    async with any_db.driver_transaction() as driver:
-        by_driver = await kaizen.find_reacted_messages(driver, reactions)
+    by_driver = await any_db.run_batch(
+        lambda driver: kaizen.find_reacted_messages(driver, reactions)
+    )
     assert by_driver == by_session
     found = [(r.config.vote_emoji, r.theme and (r.theme.title, r.theme.votes)) for r in by_driver]
     top = ("star", ("T0", 1))
@@ -213,8 +209,7 @@ async def test_a_connection_goes_back_to_the_pool_rolled_back_only_when_it_must(
     driver.rollback = counted
     async with db.transaction() as session:
         await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
-    async with db.driver_transaction() as batch:
-        await store.add_observations(batch, [log(1)])
+    await db.run_batch(lambda batch: store.add_observations(batch, [log(1)]))
     async with db.transaction() as session:
         assert await session.scalar(select(func.count(Observation.id))) == 1
     assert rollbacks == []
@@ -226,3 +221,23 @@ async def test_a_connection_goes_back_to_the_pool_rolled_back_only_when_it_must(
     assert rollbacks == [True]
     async with db.transaction() as session:
         assert await session.scalar(select(func.count(Observation.id))) == 1
+
+
+async def test_a_batch_that_waits_for_anything_but_its_statements_is_refused_unwritten(
+    db: Database,
+) -> None:
+    """On SQLite a batch runs in the driver's thread, where no event loop runs: a batch that
+    awaits anything else is rolled back, not left half done."""
+    async with db.transaction() as session:
+        await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
+
+    async def claims_then_sleeps(driver: DriverTransaction) -> None:
+        await claim_deliveries(driver, [(1, "claimed", NOW)])
+        await asyncio.sleep(0)
+
+    with pytest.raises(RuntimeError, match="awaited something other than its statements"):
+        await db.run_batch(claims_then_sleeps)
+    stored = await db.run_batch(lambda driver: store.add_observations(driver, [log(1)]))
+    assert stored[0] is not None
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count(Delivery.id))) == 1
