@@ -280,7 +280,8 @@ class Database:
         statements. On PostgreSQL, asyncpg's own transaction on a pooled connection.
         """
         try:
-            async with self.engine.connect() as connection:
+            connection = await self.engine.connect()
+            try:
                 driver: Any = (await connection.get_raw_connection()).driver_connection
                 dialect = self.engine.dialect
                 if self._sqlite:
@@ -291,6 +292,12 @@ class Database:
                 else:
                     async with driver.transaction():
                         result = await work(DriverTransaction(driver, dialect))
+            finally:
+                # Not ``async with``: SQLAlchemy would close in a task of its own, one more
+                # turn of the event loop per batch, lest a cancelled caller abandon the close
+                # halfway. Here the driver has ended the transaction (committed or rolled
+                # back), so giving the connection back sends nothing and cannot stop halfway.
+                await connection.close()
         except BaseException as error:
             if cannot_write(error):
                 self.health.failure = str(error)[:200]
