@@ -82,6 +82,7 @@ async def _run(settings: Settings, *, migrate: bool = True) -> int:
         deps = Deps(settings=settings, db=database_for(settings, create=migrate))
         stack.push_async_callback(deps.close)
         await _prepare_database(deps, migrate=migrate)
+        await stack.enter_async_context(deps.db.checkpointing())
         app = build_app(deps)
         web_app = build_web_app(app, deps, slack_routes=not settings.socket_mode)
         await _listen(stack, web_app, settings)

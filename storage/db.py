@@ -19,11 +19,12 @@ import random
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -121,11 +122,40 @@ def secure_sqlite_file(url: str) -> None:
     os.close(fd)
 
 
+def _sqlite_file(url: str) -> tuple[str, bool] | None:
+    """The database a SQLite URL names, as ``sqlite3.connect`` takes it (and whether as a URI);
+    None for an in-memory database."""
+    parsed = make_url(url)
+    database = parsed.database
+    if database in (None, "", ":memory:"):
+        return None
+    if str(parsed.query.get("uri", "")).lower() == "true":
+        return database, True
+    # Never create the file: a checkpoint of a database that is not there has nothing to do.
+    return f"file:{quote(str(Path(database).absolute()))}?mode=rw", True
+
+
+def _checkpoint(database: str, uri: bool) -> None:
+    connection = sqlite3.connect(database, uri=uri, timeout=1)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        connection.close()
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
 PING_IDLE_AFTER = 2.0
+
+WAL_CHECKPOINT_EVERY = 1.0
+"""Seconds between the background copies of SQLite's write-ahead log into the database file
+(``Database.checkpointing``)."""
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+"""Pages (4 KiB) of write-ahead log after which a commit copies it into the database file
+itself: SQLite's default is 1000. The background copy keeps the log well under this; the
+bound is there for processes that run none (migrations, the command line)."""
 """Seconds a pooled PostgreSQL connection may sit unused before it is checked at checkout."""
 
 
@@ -190,6 +220,7 @@ def _tune_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
         if wal:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
@@ -223,6 +254,7 @@ class Database:
     ) -> None:
         self.url = url
         self._sqlite = is_sqlite(url)
+        self._sqlite_file = _sqlite_file(url) if self._sqlite else None
         self.engine = create_engine(url, echo=echo, ping_idle_after=ping_idle_after)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.health = WriteHealth()
@@ -304,6 +336,45 @@ class Database:
             raise
         self.health.failure = None
         return result
+
+    @asynccontextmanager
+    async def checkpointing(self, *, every: float = WAL_CHECKPOINT_EVERY) -> AsyncIterator[None]:
+        """While open, SQLite's write-ahead log is copied into the database file every
+        ``every`` seconds, by a connection of its own in a worker thread (a no-op for
+        PostgreSQL and in-memory databases).
+
+        With SQLite's default, the commit that grew the log past 1000 pages made that copy
+        itself, and synced the file: every hundred or so batches, one took ten times as long
+        as the others, with its requests and every one waiting behind it. A passive
+        checkpoint waits for no reader or writer, and the app's own connection then has
+        nothing left to copy (``WAL_AUTOCHECKPOINT_PAGES``).
+        """
+        if self._sqlite_file is None:
+            yield
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._checkpoint_every(self._sqlite_file, every), name="db.checkpoint"
+        )
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    @staticmethod
+    async def _checkpoint_every(target: tuple[str, bool], every: float) -> None:
+        failing = False
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await asyncio.to_thread(_checkpoint, *target)
+            except sqlite3.Error as error:
+                if not failing:  # once per spell of failures, not every second
+                    logger.warning("db.checkpoint_failed", extra={"error": str(error)[:200]})
+                failing = True
+            else:
+                failing = False
 
     async def retry(self, run: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS) -> T:
         """Run a transaction, again (a few times, after a short random pause) when it was

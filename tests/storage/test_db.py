@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import stat
 import sys
+from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from storage.db import Database
+from storage.db import WAL_AUTOCHECKPOINT_PAGES, Database
 from storage.migrate import upgrade
+from storage.models import Observation
+from storage.workspaces import resolve_workspace
 from tests.support import databases
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 async def test_two_processes_migrating_an_empty_postgres_at_once_both_start(
@@ -243,3 +250,58 @@ async def test_a_sqlite_transaction_can_hold_the_write_lock_from_its_start(
     # Holding it, nobody else writes before this transaction's own writes; without it,
     # another process may, and this transaction's first write would then be refused.
     assert other == ("database is locked" if write_lock else "ok")
+
+
+def rows_in_the_file_itself(url: str) -> int:
+    """Observations in the database file, not counting what is still in its write-ahead log."""
+    path = url.removeprefix("sqlite+aiosqlite:///")
+    with closing(sqlite3.connect(f"file:{path}?immutable=1", uri=True)) as conn:
+        return int(conn.execute("SELECT count(*) FROM observations").fetchone()[0])
+
+
+async def test_the_write_ahead_log_is_copied_into_the_file_in_the_background(
+    db: Database,
+) -> None:
+    """Commits only append to the log; the copy into the file runs beside them, so that no
+    request's commit waits for it."""
+    async with db.engine.connect() as conn:
+        pages = (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar_one()
+    assert pages == WAL_AUTOCHECKPOINT_PAGES
+    async with db.transaction() as session:
+        ws = await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
+    for n in range(3):
+        async with db.transaction() as session:
+            session.add(
+                Observation(
+                    workspace_id=ws.id,
+                    channel_id="C1",
+                    description=f"log {n}",
+                    reporter_key="k" * 64,
+                    source="command",
+                    created_at=NOW,
+                )
+            )
+    assert rows_in_the_file_itself(db.url) == 0
+    async with db.checkpointing(every=0.02):
+        deadline = asyncio.get_running_loop().time() + 5
+        while rows_in_the_file_itself(db.url) < 3:
+            assert asyncio.get_running_loop().time() < deadline, "the log was never copied"
+            await asyncio.sleep(0.02)
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count(Observation.id))) == 3
+
+
+async def test_a_checkpoint_that_fails_is_logged_once_not_every_time(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its folder is gone: the checkpoints fail (and create nothing) until it is back."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/gone/kaizen.db")
+    try:
+        with caplog.at_level(logging.WARNING):
+            async with db.checkpointing(every=0.01):
+                await asyncio.sleep(0.2)
+        failures = [r for r in caplog.records if r.getMessage() == "db.checkpoint_failed"]
+        assert len(failures) == 1
+        assert not (tmp_path / "gone").exists()
+    finally:
+        await db.dispose()
