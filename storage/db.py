@@ -148,6 +148,7 @@ def is_sqlite(url: str) -> bool:
 
 
 PING_IDLE_AFTER = 2.0
+"""Seconds a pooled PostgreSQL connection may sit unused before it is checked at checkout."""
 
 WAL_CHECKPOINT_EVERY = 1.0
 """Seconds between the background copies of SQLite's write-ahead log into the database file
@@ -156,7 +157,6 @@ WAL_AUTOCHECKPOINT_PAGES = 10_000
 """Pages (4 KiB) of write-ahead log after which a commit copies it into the database file
 itself: SQLite's default is 1000. The background copy keeps the log well under this; the
 bound is there for processes that run none (migrations, the command line)."""
-"""Seconds a pooled PostgreSQL connection may sit unused before it is checked at checkout."""
 
 
 def create_engine(

@@ -235,9 +235,9 @@ class ListenerClients:
     Bolt makes a client per request (it sets the token it authorised on it); a listener's is
     made from that one. Every one of them differs from the others only in its token and its
     workspace, and none is changed after it is made, so requests of one workspace share one
-    instead of each building its own (a tenth of a quick log's own work). At most ``most`` are
-    kept, the least used dropped first; a new HTTP session (after ``SharedSession`` closed)
-    starts afresh.
+    instead of each building its own (user agent, proxy settings, retry handlers). At most
+    ``most`` are kept, the least used dropped first; a new HTTP session (after
+    ``SharedSession`` closed) starts afresh.
     """
 
     def __init__(self, session: SharedSession, membership: ChannelMembership, *, most: int = 1000):
