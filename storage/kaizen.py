@@ -492,8 +492,8 @@ async def find_reacted_messages(
 ) -> list[ReactedMessage]:
     """``find_reacted_message`` (unranked) for many (scope, message ts) at once, in two
     statements whatever their number, each built once per number of channels or messages: the
-    channels' settings, then the theme messages; in a ``DriverTransaction`` (SQLite), each
-    sent by the driver itself (``storage.driver.select_rows``)."""
+    channels' settings, then the theme messages; in a ``DriverTransaction`` (a batch's, on
+    either database), each sent by the driver itself (``storage.driver.select_rows``)."""
     if not reactions:
         return []
     channels = sorted({(scope.workspace_id, scope.channel_id) for scope, _ in reactions})

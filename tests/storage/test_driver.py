@@ -91,7 +91,7 @@ async def test_a_repeated_delivery_in_a_driver_batch_is_stored_once(any_db: Data
         assert await session.scalar(select(func.count(Delivery.id))) == 2
 
 
-async def test_a_failed_driver_transaction_leaves_nothing_and_the_database_usable(
+async def test_a_failed_driver_batch_leaves_nothing_and_the_database_usable(
     any_db: Database,
 ) -> None:
     async with any_db.transaction() as session:
