@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
-from storage.driver import DriverTransaction, in_driver_thread
+from storage.driver import BUSY_TIMEOUT_MS, DriverTransaction, WriteLockTaken, sqlite_batch
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +177,9 @@ def create_engine(
         echo=echo,
         poolclass=StaticPool if in_memory else None,
         **({} if in_memory else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30}),
-        connect_args={"timeout": 15},
+        # The pool's one connection is used by one caller at a time, in aiosqlite's thread or,
+        # for a batch, in the event loop's (``run_batch``).
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         pool_reset_on_return=None,  # the "reset" listener of _tune_sqlite rolls back instead
     )
     _tune_sqlite(engine, wal=not in_memory)
@@ -212,17 +214,21 @@ def _ping_when_idle(engine: AsyncEngine, *, after: float) -> None:
 
 def _tune_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # Let SQLAlchemy emit BEGIN itself, so transactions and SAVEPOINTs behave (the pysqlite
         # driver's own implicit transactions would otherwise get in the way).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         if wal:
             cursor.execute("PRAGMA journal_mode=WAL")
+            mode = cursor.fetchone()
+            # A commit then appends to the log without waiting for the disk (the checkpoint
+            # syncs it, in the background): one that can run in the event loop (``run_batch``).
+            record.info[COMMITS_AT_ONCE] = mode is not None and str(mode[0]).lower() == "wal"
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "reset")
@@ -242,8 +248,35 @@ def _tune_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+COMMITS_AT_ONCE = "kaizen_commits_at_once"
+"""Connection info: a SQLite file in write-ahead-log mode, whose commits wait for no disk."""
+
 WRITE_LOCK_AT_BEGIN = "kaizen_write_lock_at_begin"
 """Execution option: on SQLite, begin with the write lock (``BEGIN IMMEDIATE``)."""
+
+
+async def _sqlite_batch(
+    driver: Any,
+    dialect: Any,
+    work: Callable[[DriverTransaction], Coroutine[Any, Any, T]],
+    *,
+    in_loop: bool,
+) -> T:
+    """A batch on aiosqlite's connection ``driver``, through sqlite3's own connection (reached
+    as SQLAlchemy's adaptation of aiosqlite reaches it).
+
+    In the event loop itself when the connection commits without waiting for the disk
+    (``COMMITS_AT_ONCE``) and no other connection holds the write lock: a few statements take
+    well under a millisecond, less than handing them to aiosqlite's thread costs (two thread
+    switches and a wait for the interpreter lock, for each batch). Otherwise in that thread,
+    through the queue it serves, where the batch waits for the lock as every statement does.
+    """
+    connection = driver._conn
+    if in_loop and not connection.in_transaction:
+        with suppress(WriteLockTaken):
+            return sqlite_batch(connection, dialect, work, wait=False)
+    result: T = await driver._execute(partial(sqlite_batch, connection, dialect, work))
+    return result
 
 
 class Database:
@@ -306,21 +339,22 @@ class Database:
         itself, with no session around it: for batches of a few statements sent without
         SQLAlchemy's statement and result machinery (``storage.driver``).
 
-        On SQLite, the whole batch is one call to aiosqlite's thread (``in_driver_thread``):
-        each statement would otherwise wait its turn for that thread and then for the event
-        loop, and a batch of four waited four times. ``work`` must then await nothing but its
-        statements. On PostgreSQL, asyncpg's own transaction on a pooled connection.
+        On SQLite, the whole batch is one call of ``sqlite_batch``, with sqlite3's own blocking
+        calls (each statement would otherwise wait its turn for aiosqlite's thread and then for
+        the event loop); ``work`` must then await nothing but its statements. On PostgreSQL,
+        asyncpg's own transaction on a pooled connection.
         """
         try:
             connection = await self.engine.connect()
             try:
-                driver: Any = (await connection.get_raw_connection()).driver_connection
+                raw = await connection.get_raw_connection()
+                driver: Any = raw.driver_connection
                 dialect = self.engine.dialect
                 if self._sqlite:
                     # As SQLAlchemy's own adaptation of aiosqlite does, the sqlite3 connection
                     # is used in aiosqlite's thread, through the queue that thread serves.
-                    run = partial(in_driver_thread, driver._conn, dialect, work)
-                    result: T = await driver._execute(run)
+                    at_once = bool(raw.info.get(COMMITS_AT_ONCE))
+                    result: T = await _sqlite_batch(driver, dialect, work, in_loop=at_once)
                 else:
                     async with driver.transaction():
                         result = await work(DriverTransaction(driver, dialect))

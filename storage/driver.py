@@ -12,8 +12,9 @@ PostgreSQL SQLAlchemy sends the insert the caller built for it.
 A batch whose workspaces are known runs in a ``DriverTransaction`` (``Database.run_batch``)
 instead, on SQLite and PostgreSQL alike: its reads with ``select_rows`` (a SQLAlchemy statement
 compiled once per shape, its parameters and results converted by the columns' own types) and its
-inserts with ``insert_many``, with no session. On SQLite the whole batch runs in the driver's
-thread, in one call to it (``in_driver_thread``).
+inserts with ``insert_many``, with no session. On SQLite the whole batch is one call of
+``sqlite_batch``, with sqlite3's own blocking calls: in the event loop when the write lock is free,
+in the driver's thread when the batch must wait for it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 MAX_VARIABLES = 30_000
 """Bound values per statement at most (SQLite's own limit is 32 766)."""
 
+BUSY_TIMEOUT_MS = 15_000
+"""How long a SQLite connection waits for another one's write lock before it fails with
+"database is locked"."""
+
 T = TypeVar("T")
 
 
@@ -39,7 +44,7 @@ class DriverTransaction:
     """A transaction held by the driver alone, for ``select_rows`` and ``insert_many``: a
     batch's (``Database.run_batch``), with no session around it, or on SQLite the one a
     session began. The driver is asyncpg's connection on PostgreSQL and aiosqlite's on SQLite
-    (sqlite3's own within a batch, which runs in aiosqlite's thread)."""
+    (sqlite3's own within a batch: ``sqlite_batch``)."""
 
     def __init__(self, driver: Any, dialect: Dialect) -> None:
         self.driver = driver
@@ -52,28 +57,40 @@ class DriverTransaction:
         return [tuple(row) for row in await self.driver.fetch(sql, *values)]
 
 
-class _SQLiteInThread(DriverTransaction):
-    """A batch's transaction inside aiosqlite's thread: the statements are sqlite3's own
-    blocking calls, so the coroutine that sends them never waits."""
+class _SQLiteBatch(DriverTransaction):
+    """A batch's transaction on sqlite3's own connection: the statements are blocking calls,
+    so the coroutine that sends them never waits."""
 
     async def fetch(self, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self.driver.execute(sql, values).fetchall()]
 
 
-def in_driver_thread(
+class WriteLockTaken(Exception):
+    """Another connection holds SQLite's write lock, and the batch was not to wait for it."""
+
+
+def sqlite_batch(
     connection: sqlite3.Connection,
     dialect: Dialect,
     work: Callable[[DriverTransaction], Coroutine[Any, Any, T]],
+    *,
+    wait: bool = True,
 ) -> T:
-    """Begin (with the write lock), run ``work`` to its end, commit: called in aiosqlite's
-    thread, so that a whole batch waits for that thread once rather than once per statement.
+    """Begin with the write lock, run ``work`` to its end and commit, all in the calling
+    thread. With ``wait`` (in aiosqlite's thread) the lock is waited for as every statement
+    there waits for it; without (in the event loop), a lock another connection holds raises
+    ``WriteLockTaken`` at once, with nothing begun, rather than stop the loop while it waits.
 
     ``work`` may await nothing but its transaction's statements: anything else would need the
-    event loop, which is not in this thread. That is refused (rolled back, nothing written).
+    event loop, which does not run while the batch does. That is refused (rolled back,
+    nothing written).
     """
-    connection.execute("BEGIN IMMEDIATE")
+    if wait:
+        connection.execute("BEGIN IMMEDIATE")
+    else:
+        _begin_at_once(connection)
     try:
-        running = work(_SQLiteInThread(connection, dialect))
+        running = work(_SQLiteBatch(connection, dialect))
         try:
             running.send(None)
         except StopIteration as done:
@@ -87,6 +104,18 @@ def in_driver_thread(
             connection.rollback()
         raise
     return result
+
+
+def _begin_at_once(connection: sqlite3.Connection) -> None:
+    connection.execute("PRAGMA busy_timeout=0")
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode == sqlite3.SQLITE_BUSY:
+            raise WriteLockTaken from error
+        raise
+    finally:
+        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 async def insert_many(

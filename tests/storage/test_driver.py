@@ -226,8 +226,8 @@ async def test_a_connection_goes_back_to_the_pool_rolled_back_only_when_it_must(
 async def test_a_batch_that_waits_for_anything_but_its_statements_is_refused_unwritten(
     db: Database,
 ) -> None:
-    """On SQLite a batch runs in the driver's thread, where no event loop runs: a batch that
-    awaits anything else is rolled back, not left half done."""
+    """On SQLite a batch is sqlite3's blocking calls, during which the event loop does not
+    run: a batch that awaits anything else is rolled back, not left half done."""
     async with db.transaction() as session:
         await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
 
@@ -241,3 +241,37 @@ async def test_a_batch_that_waits_for_anything_but_its_statements_is_refused_unw
     assert stored[0] is not None
     async with db.transaction() as session:
         assert await session.scalar(select(func.count(Delivery.id))) == 1
+
+
+async def test_a_batch_waits_for_another_writer_without_stopping_the_event_loop(
+    db: Database,
+) -> None:
+    """A batch runs in the event loop only while the write lock is free: when another process
+    holds it, the batch waits in the driver's thread, requests go on being served meanwhile,
+    and it is stored once the lock is free. A session after it waits for the lock too."""
+    async with db.transaction() as session:
+        await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
+    await db.run_batch(lambda driver: store.add_observations(driver, [log(0)]))
+    path = db.url.removeprefix("sqlite+aiosqlite:///")
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        batch = asyncio.create_task(
+            db.run_batch(lambda driver: store.add_observations(driver, [log(1)]))
+        )
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for _ in range(20):  # as requests served meanwhile would
+            await asyncio.sleep(0.01)
+        assert loop.time() - started < 3  # SQLite's busy timeout would have stopped it 15 s
+        assert not batch.done()
+        other.execute("COMMIT")
+        stored = await asyncio.wait_for(batch, 10)
+        assert stored[0] is not None
+
+        other.execute("BEGIN IMMEDIATE")
+        loop.call_later(0.2, other.execute, "COMMIT")
+        async with db.transaction(write_lock=True) as session:
+            assert await session.scalar(select(func.count(Observation.id))) == 2
+    finally:
+        other.close()
