@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import gc
 import logging
 import platform
 import signal
@@ -95,6 +96,10 @@ async def _run(settings: Settings, *, migrate: bool = True) -> int:
 
         scheduler = start_scheduler(deps)
         stack.callback(scheduler.shutdown, wait=False)
+        # What start-up made (modules, the app, its listeners) lives as long as the process:
+        # moved out of the collector's reach, a full collection no longer walks it, which
+        # under load took tens of milliseconds of every request's time.
+        gc.freeze()
         logger.info(
             "start.scheduler",
             extra={"scheduler": "on", "jobs": ",".join(job.id for job in scheduler.get_jobs())},
