@@ -186,6 +186,30 @@ def create_engine(
     return engine
 
 
+def _create_reader(url: str, *, echo: bool) -> AsyncEngine | None:
+    """A read-only connection of its own to the SQLite file ``url`` names (``Database.reading``);
+    None for PostgreSQL, an in-memory database or a URL given as a URI (read on the one
+    connection instead)."""
+    if not is_sqlite(url):
+        return None
+    parsed = make_url(url)
+    database = parsed.database
+    if database in (None, "", ":memory:") or parsed.query:
+        return None
+    path = quote(str(Path(database).absolute()))
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true",
+        echo=echo,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=30,
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+        pool_reset_on_return=None,
+    )
+    _tune_sqlite(engine, wal=False)  # a read-only connection leaves the journal mode be
+    return engine
+
+
 def _ping_when_idle(engine: AsyncEngine, *, after: float) -> None:
     """Check a pooled connection at checkout only when it sat unused for ``after`` seconds.
 
@@ -290,6 +314,10 @@ class Database:
         self._sqlite_file = _sqlite_file(url) if self._sqlite else None
         self.engine = create_engine(url, echo=echo, ping_idle_after=ping_idle_after)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = _create_reader(url, echo=echo)
+        self._read_sessions = async_sessionmaker(
+            self._reader or self.engine, expire_on_commit=False
+        )
         self.health = WriteHealth()
         self._watch_writes()
 
@@ -332,6 +360,19 @@ class Database:
         async with self.sessionmaker() as session, session.begin():
             if write_lock and self._sqlite:
                 await session.connection(execution_options={WRITE_LOCK_AT_BEGIN: True})
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that only reads: on a SQLite file, on a read-only connection of its
+        own; elsewhere as ``transaction()``.
+
+        SQLite's one connection per process is otherwise held for as long as a read lasts,
+        and a read of a few statements takes a turn of the busy event loop for each: the
+        write batches waited behind it. In write-ahead-log mode a reader waits for no writer
+        and no writer for it; it sees what was committed when it began.
+        """
+        async with self._read_sessions() as session, session.begin():
             yield session
 
     async def run_batch(self, work: Callable[[DriverTransaction], Coroutine[Any, Any, T]]) -> T:
@@ -466,3 +507,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._reader is not None:
+            await self._reader.dispose()

@@ -31,7 +31,7 @@ from bot.domain.themes import ThemeAction, ThemeStatus
 from bot.domain.vsm import Step
 from bot.usecases.notify import tell
 from bot.usecases.theme_posts import NotPosted, publish_theme, republish_theme
-from bot.usecases.work import Origin, Work, retried, workspace_transaction
+from bot.usecases.work import Origin, Work, retried, workspace_reading, workspace_transaction
 from bot.views.common import Message, with_invite_hint
 from bot.views.kaizen import (
     build_backlog,
@@ -261,7 +261,7 @@ class _Shown:
 
 async def _stored_theme(deps: Deps, origin: Origin, theme_id: int) -> _Shown | None:
     """What the theme's message should show; None when it has no message."""
-    async with workspace_transaction(deps, origin) as work:
+    async with workspace_reading(deps, origin) as work:
         ws = work.workspace_id
         found = await store.get_theme_and_config(work.session, workspace_id=ws, theme_id=theme_id)
         if found is None:

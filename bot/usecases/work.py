@@ -98,6 +98,24 @@ async def workspace_transaction(deps: Deps, origin: Origin) -> AsyncIterator[Wor
         cache.put(team, enterprise, workspace, generation=generation)
 
 
+@asynccontextmanager
+async def workspace_reading(deps: Deps, origin: Origin) -> AsyncIterator[Work]:
+    """A transaction that only reads (``Database.reading``), for a workspace in the process's
+    cache; otherwise ``workspace_transaction``, which may store the workspace first."""
+    cached = workspace_cache(deps.db.engine.sync_engine).get(origin.team_id, origin.enterprise_id)
+    if cached is None:
+        async with workspace_transaction(deps, origin) as work:
+            yield work
+        return
+    async with deps.db.reading() as session:
+        yield Work(
+            session=session,
+            workspace_id=cached.id,
+            deps=deps,
+            reporter_secret=cached.reporter_secret,
+        )
+
+
 def retried(use_case: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
     """Run ``use_case`` again (a few times) when its transaction was rolled back as a deadlock
     victim or a serialisation failure; the ``Deps`` among its arguments gives the database.

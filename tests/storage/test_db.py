@@ -305,3 +305,30 @@ async def test_a_checkpoint_that_fails_is_logged_once_not_every_time(
         assert not (tmp_path / "gone").exists()
     finally:
         await db.dispose()
+
+
+async def test_a_read_holds_up_no_write_on_sqlite(db: Database) -> None:
+    """A read has a connection of its own: a write that comes while it is under way is
+    stored at once, and the read goes on seeing what it began with."""
+    async with db.transaction() as session:
+        await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
+    async with db.reading() as reader:
+        assert await reader.scalar(select(func.count(Observation.id))) == 0
+
+        async def one_log() -> None:
+            async with db.transaction() as session:
+                session.add(
+                    Observation(
+                        workspace_id=1,
+                        channel_id="C1",
+                        description="stored",
+                        source="command",
+                        reporter_key="k" * 64,
+                        created_at=NOW,
+                    )
+                )
+
+        await asyncio.wait_for(one_log(), 5)
+        assert await reader.scalar(select(func.count(Observation.id))) == 0
+    async with db.reading() as reader:
+        assert await reader.scalar(select(func.count(Observation.id))) == 1
