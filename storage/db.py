@@ -170,8 +170,9 @@ def create_engine(
     in_memory = database in (None, "", ":memory:")
     if not in_memory:
         secure_sqlite_file(url)
-    # One connection per process: SQLite serialises writers anyway, and several aiosqlite
-    # connections writing at once trade throughput for "database is locked" errors.
+    # One connection per process that writes: SQLite serialises writers anyway, and several
+    # aiosqlite connections writing at once trade throughput for "database is locked" errors
+    # (reads may have one of their own: ``Database.reading``).
     engine = create_async_engine(
         url,
         echo=echo,
@@ -392,8 +393,6 @@ class Database:
                 driver: Any = raw.driver_connection
                 dialect = self.engine.dialect
                 if self._sqlite:
-                    # As SQLAlchemy's own adaptation of aiosqlite does, the sqlite3 connection
-                    # is used in aiosqlite's thread, through the queue that thread serves.
                     at_once = bool(raw.info.get(COMMITS_AT_ONCE))
                     result: T = await _sqlite_batch(driver, dialect, work, in_loop=at_once)
                 else:
