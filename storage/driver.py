@@ -166,10 +166,21 @@ def _same(value: Any) -> Any:
     return value
 
 
+_binds: weakref.WeakKeyDictionary[
+    Dialect, dict[tuple[Table, tuple[str, ...]], list[Callable[[Any], Any]]]
+] = weakref.WeakKeyDictionary()
+
+
 def _converters(
     table: Table, columns: tuple[str, ...], dialect: Dialect
 ) -> list[Callable[[Any], Any]]:
-    return [_bind(table.c[name].type, dialect) for name in columns]
+    """The columns' bind processors, made once per dialect, table and column list (SQLAlchemy
+    makes a new one at every call)."""
+    known = _binds.setdefault(dialect, {})
+    found = known.get((table, columns))
+    if found is None:
+        found = known[(table, columns)] = [_bind(table.c[name].type, dialect) for name in columns]
+    return found
 
 
 def _bind(type_: Any, dialect: Dialect) -> Callable[[Any], Any]:
