@@ -132,7 +132,12 @@ def _sqlite_file(url: str) -> tuple[str, bool] | None:
     if str(parsed.query.get("uri", "")).lower() == "true":
         return database, True
     # Never create the file: a checkpoint of a database that is not there has nothing to do.
-    return f"file:{quote(str(Path(database).absolute()))}?mode=rw", True
+    return _file_uri(database, mode="rw"), True
+
+
+def _file_uri(database: str, *, mode: str) -> str:
+    """The SQLite file ``database`` as a URI opened in ``mode`` (``rw``: never created)."""
+    return f"file:{quote(str(Path(database).absolute()))}?mode={mode}"
 
 
 def _checkpoint(database: str, uri: bool) -> None:
@@ -197,9 +202,8 @@ def _create_reader(url: str, *, echo: bool) -> AsyncEngine | None:
     database = parsed.database
     if database in (None, "", ":memory:") or parsed.query:
         return None
-    path = quote(str(Path(database).absolute()))
     engine = create_async_engine(
-        f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true",
+        f"sqlite+aiosqlite:///{_file_uri(database, mode='ro')}&uri=true",
         echo=echo,
         pool_size=1,
         max_overflow=0,
@@ -280,7 +284,7 @@ WRITE_LOCK_AT_BEGIN = "kaizen_write_lock_at_begin"
 """Execution option: on SQLite, begin with the write lock (``BEGIN IMMEDIATE``)."""
 
 
-async def _sqlite_batch(
+async def _run_sqlite_batch(
     driver: Any,
     dialect: Any,
     work: Callable[[DriverTransaction], Coroutine[Any, Any, T]],
@@ -316,8 +320,10 @@ class Database:
         self.engine = create_engine(url, echo=echo, ping_idle_after=ping_idle_after)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reader = _create_reader(url, echo=echo)
-        self._read_sessions = async_sessionmaker(
-            self._reader or self.engine, expire_on_commit=False
+        self._read_sessions = (
+            async_sessionmaker(self._reader, expire_on_commit=False)
+            if self._reader is not None
+            else self.sessionmaker
         )
         self.health = WriteHealth()
         self._watch_writes()
@@ -394,7 +400,7 @@ class Database:
                 dialect = self.engine.dialect
                 if self._sqlite:
                     at_once = bool(raw.info.get(COMMITS_AT_ONCE))
-                    result: T = await _sqlite_batch(driver, dialect, work, in_loop=at_once)
+                    result: T = await _run_sqlite_batch(driver, dialect, work, in_loop=at_once)
                 else:
                     async with driver.transaction():
                         result = await work(DriverTransaction(driver, dialect))
