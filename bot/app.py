@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.async_authorize import AsyncAuthorize
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.listener.async_listener import AsyncCustomListener
 from slack_bolt.listener_matcher.async_builtins import AsyncBuiltinListenerMatcher
 from slack_bolt.listener_matcher.async_listener_matcher import AsyncListenerMatcher
@@ -55,39 +57,50 @@ _REVOKED = frozenset(
 """auth.test errors that mean the app is really not installed (anything else is transient)."""
 
 
-def single_workspace_authorize(
-    token: str,
-) -> Callable[..., Awaitable[AuthorizeResult | None]]:
+class SingleWorkspaceAuthorize(AsyncAuthorize):
     """Bolt's one ``auth.test`` for a single bot token, cached, telling a revoked token (the
     app is not installed) from Slack failing for a moment (try again; nothing is cached).
 
     Requests that arrive together before the first answer wait for one ``auth.test`` instead
-    of each asking Slack.
+    of each asking Slack. Bolt calls an ``AsyncAuthorize`` as it is; a plain function it would
+    call through a wrapper that builds, at every request, each argument it could be given.
     """
-    found: list[AuthorizeResult] = []
-    asking = asyncio.Lock()
 
-    async def ask(client: AsyncWebClient) -> bool:
+    def __init__(self, token: str) -> None:
+        self._token = token
+        self._found: AuthorizeResult | None = None
+        self._asking = asyncio.Lock()
+
+    async def __call__(
+        self,
+        *,
+        context: AsyncBoltContext,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None,
+        actor_enterprise_id: str | None = None,
+        actor_team_id: str | None = None,
+        actor_user_id: str | None = None,
+    ) -> AuthorizeResult | None:
+        if self._found is None:
+            async with self._asking:
+                if self._found is None and not await self._ask(context.client):
+                    return None
+        assert self._found is not None
+        return AuthorizeResult(**{**self._found, "user_id": user_id})
+
+    async def _ask(self, client: AsyncWebClient) -> bool:
         try:
-            answer = await ReplyBudgetClient.like(client).auth_test(token=token)
+            answer = await ReplyBudgetClient.like(client).auth_test(token=self._token)
         except SlackApiError as exc:
             if exc.response.get("error") in _REVOKED:
                 logger.warning("auth.revoked", extra={"error": exc.response.get("error")})
                 return False
             raise SlackSlow("auth.test") from exc
-        found.append(
-            AuthorizeResult.from_auth_test_response(bot_token=token, auth_test_response=answer)
+        self._found = AuthorizeResult.from_auth_test_response(
+            bot_token=self._token, auth_test_response=answer
         )
         return True
-
-    async def authorize(client: AsyncWebClient, user_id: str | None) -> AuthorizeResult | None:
-        if not found:
-            async with asking:
-                if not found and not await ask(client):
-                    return None
-        return AuthorizeResult(**{**found[0], "user_id": user_id})
-
-    return authorize
 
 
 class _VerifiedAtEdge(AsyncMiddleware):
@@ -141,7 +154,7 @@ def build_app(
     oauth_flow = build_oauth_flow(deps) if authorize is None else None
     bot_token = settings.slack_bot_token
     if authorize is None and oauth_flow is None and bot_token is not None:
-        authorize = single_workspace_authorize(bot_token.get_secret_value())
+        authorize = SingleWorkspaceAuthorize(bot_token.get_secret_value())
     app = AsyncApp(
         # The token comes from ``authorize`` (one bot token) or the installation store (OAuth).
         client=build_client(deps, token=""),
