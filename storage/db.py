@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.util import greenlet_spawn
 
 from storage.driver import BUSY_TIMEOUT_MS, DriverTransaction, WriteLockTaken, sqlite_batch
 
@@ -393,23 +394,27 @@ class Database:
         asyncpg's own transaction on a pooled connection.
         """
         try:
-            connection = await self.engine.connect()
+            pooled = await self.engine.raw_connection()
             try:
-                raw = await connection.get_raw_connection()
-                driver: Any = raw.driver_connection
+                driver: Any = pooled.driver_connection
                 dialect = self.engine.dialect
                 if self._sqlite:
-                    at_once = bool(raw.info.get(COMMITS_AT_ONCE))
+                    at_once = bool(pooled.info.get(COMMITS_AT_ONCE))
                     result: T = await _run_sqlite_batch(driver, dialect, work, in_loop=at_once)
                 else:
                     async with driver.transaction():
                         result = await work(DriverTransaction(driver, dialect))
             finally:
-                # Not ``async with``: SQLAlchemy would close in a task of its own, one more
-                # turn of the event loop per batch, lest a cancelled caller abandon the close
-                # halfway. Here the driver has ended the transaction (committed or rolled
-                # back), so giving the connection back sends nothing and cannot stop halfway.
-                await connection.close()
+                # Given back at once: the driver ended the transaction (committed or rolled
+                # back), so the pool's reset sends nothing. ``engine.connect()`` would cost two
+                # more trips through SQLAlchemy's greenlet bridge per batch, and ``async with``
+                # one more turn of the event loop. Only a SQLite batch still running in the
+                # driver's thread (its caller was cancelled) is given back through the bridge,
+                # so that the reset's rollback can wait behind it there.
+                if self._sqlite and driver.in_transaction:
+                    await greenlet_spawn(pooled.close)
+                else:
+                    pooled.close()
         except BaseException as error:
             if cannot_write(error):
                 self.health.failure = str(error)[:200]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -275,3 +276,52 @@ async def test_a_batch_waits_for_another_writer_without_stopping_the_event_loop(
             assert await session.scalar(select(func.count(Observation.id))) == 2
     finally:
         other.close()
+
+
+async def test_a_batch_whose_caller_gave_up_still_leaves_the_connection_to_the_next(
+    db: Database,
+) -> None:
+    """A request cancelled while its batch runs in the driver's thread (it waited there for
+    another process's write lock): the batch still ends as it would have, the connection is
+    not thrown away, and the next batch and session use it after the first one is done."""
+    async with db.transaction() as session:
+        await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
+    async with db.engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+    slow = (
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) "
+        "SELECT count(*) FROM c"
+    )
+    running = threading.Event()  # set in the driver's thread
+
+    async def claims_then_counts(batch: DriverTransaction) -> None:
+        await claim_deliveries(batch, [(1, "claimed", NOW)])
+        running.set()
+        await batch.fetch(slow, [])
+
+    path = db.url.removeprefix("sqlite+aiosqlite:///")
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # the batch goes to the driver's thread to wait
+        batch = asyncio.create_task(db.run_batch(claims_then_counts))
+        await asyncio.sleep(0.1)
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if running.is_set():
+            break
+    assert driver.in_transaction  # the batch is halfway when its caller gives up
+    batch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await batch
+    stored = await asyncio.wait_for(
+        db.run_batch(lambda driver: store.add_observations(driver, [log(2)])), 30
+    )
+    assert stored[0] is not None
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count(Observation.id))) == 1
+        assert await session.scalar(select(func.count(Delivery.id))) == 2
+    async with db.engine.connect() as connection:
+        assert (await connection.get_raw_connection()).driver_connection is driver
