@@ -237,6 +237,14 @@ _LOOKUP: dict[str, WasteCategory] = {
     **_CANONICAL,
 }
 _LONGEST_NAME = max(len(name.split()) for name in _LOOKUP)
+_NAME_STARTS = frozenset(
+    " ".join(words[:count])
+    for words in (name.split() for name in _LOOKUP)
+    for count in range(1, len(words) + 1)
+)
+"""Every name and its first words (``hand``, ``hand off``): where a quick log's first words
+are none of these, no more of its words make a name."""
+_WORD = re.compile(r"\S+")
 
 
 def parse_category(text: str) -> WasteCategory | None:
@@ -290,18 +298,29 @@ _SEPARATING_DASH = re.compile(r"^[-–—]+(?![0-9.])")
 
 
 def _leading_category(line: str) -> _Leading | None:
-    """The category named by the first words of ``line``; the longest name wins."""
-    words = list(re.finditer(r"\S+", line))
-    for count in range(min(_LONGEST_NAME, len(words)), 0, -1):
-        end = words[count - 1].end()
-        category = parse_category(line[:end])
+    """The category named by the first words of ``line``; the longest name wins.
+
+    Read a word at a time, and only while the words so far begin some name: a quick log's
+    first word is seldom more than that, and its other words are not looked up.
+    """
+    found: tuple[int, WasteCategory, str] | None = None
+    for count, word in enumerate(_WORD.finditer(line), start=1):
+        end = word.end()
+        name = _normalise(line[:end])
+        if name and name not in _NAME_STARTS:
+            break  # names hold no punctuation: no further word can make this one a name
+        category = _LOOKUP.get(name)
         if category is not None:
-            name = _normalise(line[:end])
-            rest = line[end:].lstrip().lstrip(_PUNCTUATION)
-            # "waiting - 2h" loses the dash; "waiting -5h" keeps its minus, to be refused.
-            rest = _SEPARATING_DASH.sub("", rest).strip()
-            return _Leading(category, line[:end], name in _CANONICAL, rest)
-    return None
+            found = (end, category, name)
+        if count == _LONGEST_NAME:
+            break
+    if found is None:
+        return None
+    end, category, name = found
+    rest = line[end:].lstrip().lstrip(_PUNCTUATION)
+    # "waiting - 2h" loses the dash; "waiting -5h" keeps its minus, to be refused.
+    rest = _SEPARATING_DASH.sub("", rest).strip()
+    return _Leading(category, line[:end], name in _CANONICAL, rest)
 
 
 def parse_quick_waste(text: str) -> QuickWaste:

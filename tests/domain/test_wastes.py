@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.domain.errors import InvalidInput
@@ -13,11 +13,13 @@ from bot.domain.wastes import (
     QuickWait,
     QuickWaste,
     WasteCategory,
+    category_synonyms,
     clean_description,
     parse_category,
     parse_quick_wait,
     parse_quick_waste,
 )
+from bot.domain.wastes import _leading_category as _leading_category
 
 W = WasteCategory
 
@@ -287,6 +289,51 @@ def test_parse_quick_waste_reads_any_key_before_a_description(
         return
     assert result.category is category
     assert result.description == f"{category.value} · {description}".strip()
+
+
+_NAMES = [
+    *(synonym for category in WasteCategory for synonym in category_synonyms(category, limit=99)),
+    *(category.value for category in WasteCategory),
+    *(info.label for info in CATEGORIES.values()),
+]
+_FIRST_WORDS = [
+    *_NAMES,
+    "Hand-off",
+    "hand_OVER",
+    "WAITING:",
+    "waiting,",
+    "Work-in-progress",
+    "-",
+    "–",
+    "—",
+    "...",
+    "2h",
+    "for",
+    "the",
+    "in",
+]
+
+
+def _longest_name_first(line: str) -> str | None:
+    """The words read as the category, by definition: the longest run of first words that is
+    a name, of no more words than the longest name has."""
+    most = max(len(name.split()) for name in _NAMES)
+    ends = [word.end() for word in re.finditer(r"\S+", line)][:most]
+    for end in reversed(ends):
+        if parse_category(line[:end]) is not None:
+            return line[:end]
+    return None
+
+
+@given(st.lists(st.sampled_from(_FIRST_WORDS), min_size=1, max_size=6))
+@example(["stale", "backlog", "2h"])  # a name that begins a longer one
+@example(["work-in-progress", "2h"])  # the longest names: three words
+@example(["Non-utilized", "talent:", "2h"])
+@example(["reinventing", "the", "wheel", "-"])
+def test_quick_logs_read_the_longest_name_the_first_words_make(words: list[str]) -> None:
+    line = " ".join(words) + " for the build"
+    leading = _leading_category(line)
+    assert (leading and leading.spoken) == _longest_name_first(line)
 
 
 def test_clean_description_strips_and_keeps_inner_text() -> None:
