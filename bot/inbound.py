@@ -125,56 +125,53 @@ _STRING_KEYS = frozenset(
 ``channel`` may also be objects with an ``id``."""
 
 
+def _check_tree(body: dict[str, Any]) -> None:
+    """Nothing nested deeper than ``MAX_DEPTH``, and every value under a string key a string
+    (or null, or an id object): a number or a list there is not Slack, and would reach queries
+    and Bolt's matchers as it is.
+
+    One walk, a level at a time and without recursion. A modal submission carries the whole
+    modal back (some 50 objects), and a block action the whole message: a scan of the text for
+    brackets took 120 µs of such a request, and a walk of every value 28 µs, against 16 here.
+    """
+    level: list[Any] = [body]
+    depth = 1
+    while level:
+        if depth > MAX_DEPTH:
+            raise MalformedRequest("too_deep")
+        below: list[Any] = []
+        for node in level:
+            if type(node) is list:
+                children = node
+            else:
+                for key, value in node.items():
+                    if key in _STRING_KEYS and not _string_like(key, value):
+                        raise MalformedRequest(f"bad_{key}")
+                children = node.values()
+            for child in children:
+                if type(child) is dict or type(child) is list:  # as json.loads makes them
+                    below.append(child)
+        level = below
+        depth += 1
+
+
 def _string_like(key: str, value: Any) -> bool:
-    if value is None or isinstance(value, str):
+    if value is None or type(value) is str:
         return True
-    return key in ("user", "channel") and isinstance(value, dict)
-
-
-def _check_scalars(body: dict[str, Any]) -> None:
-    """Every value under a string key is a string (or null, or an id object): a number or a
-    list there is not Slack, and would reach queries and Bolt's matchers as it is."""
-    pending: list[Any] = [body]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, list):
-            pending.extend(node)
-            continue
-        if not isinstance(node, dict):
-            continue
-        for key, value in node.items():
-            if key in _STRING_KEYS and not _string_like(key, value):
-                raise MalformedRequest(f"bad_{key}")
-            if isinstance(value, dict | list):
-                pending.append(value)
+    return key in ("user", "channel") and type(value) is dict
 
 
 def _json_object(text: str) -> dict[str, Any]:
-    if _depth(text) > MAX_DEPTH:
-        raise MalformedRequest("too_deep")
     try:
         parsed = json.loads(text)
-    except (ValueError, RecursionError):
+    except RecursionError:  # nested deeper than the interpreter lets the decoder go
+        raise MalformedRequest("too_deep") from None
+    except ValueError:
         raise MalformedRequest("bad_json") from None
     if not isinstance(parsed, dict):
         raise MalformedRequest("not_an_object")
-    _check_scalars(parsed)
+    _check_tree(parsed)
     return parsed
-
-
-def _depth(text: str) -> int:
-    """The deepest bracket nesting in JSON text (brackets inside strings count too: harmless,
-    as only absurd depths are refused), found without parsing so it cannot recurse."""
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return 0
-    depth = deepest = 0
-    for char in text:
-        if char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
 
 
 def _check_json_body(body: dict[str, Any]) -> str:

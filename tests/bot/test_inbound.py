@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.app import build_app
-from bot.inbound import read_form
+from bot.inbound import MAX_DEPTH, MalformedRequest, read_envelope, read_form
 from fake_slack import sign
 from tests.support.harness import SIGNING_SECRET, TEAM, Harness
 from tests.support.inbound import row_counts
@@ -326,3 +326,22 @@ def test_a_modal_submission_form_reads_back_its_payload() -> None:
     payload = {"type": "view_submission", "view": {"state": {"values": {"b": "’é & = + %"}}}}
     body = urlencode({"payload": json.dumps(payload, ensure_ascii=False)})
     assert json.loads(read_form(body)["payload"]) == payload
+
+
+def _nested(depth: int) -> bytes:
+    """An event nested ``depth`` levels deep in all (the event itself is the second level)."""
+    inner = '{"a":' * (depth - 2) + '"x"' + "}" * (depth - 2)
+    event = '{"type": "reaction_added", "user": "U1", "a": ' + inner + "}"
+    envelope = '{"type": "event_callback", "team_id": "' + TEAM + '", "event": ' + event + "}"
+    return envelope.encode()
+
+
+def test_nesting_is_refused_only_past_the_limit() -> None:
+    assert read_envelope(_nested(MAX_DEPTH), "application/json").kind == "event:reaction_added"
+    for depth in (MAX_DEPTH + 1, 500, 5000):
+        with pytest.raises(MalformedRequest) as refused:
+            read_envelope(_nested(depth), "application/json")
+        assert refused.value.reason == "too_deep"
+    with pytest.raises(MalformedRequest) as refused:
+        read_envelope(b"[" * 5000 + b"]" * 5000, "application/json")
+    assert refused.value.reason == "too_deep"

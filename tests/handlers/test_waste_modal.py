@@ -108,6 +108,17 @@ async def test_a_submitted_modal_stores_the_waste_and_confirms_it(harness: Harne
     assert "Waited for the runner" in json.dumps(confirmation.args)
 
 
+async def test_brackets_typed_into_the_modal_are_stored_as_typed(harness: Harness) -> None:
+    """Nesting is judged on the payload's structure, not on brackets inside what was typed."""
+    typed = "CI log: " + "[" * 40 + "timeout" + "]" * 40 + " {{{{{{{{{{}}}}}}}}}}"
+    response = await submit(harness, waste_values(description=typed))
+    assert response.status == 200
+    assert response.text in ("", "{}")
+    assert [r.description for r in await rows(harness)] == [typed]
+    confirmation = await harness.fake.wait_for("chat.postEphemeral")
+    assert "timeout" in json.dumps(confirmation.args)
+
+
 async def test_each_bad_field_gets_an_inline_error_and_nothing_is_stored(harness: Harness) -> None:
     cases = {
         ids.BLOCK_WASTE_DESCRIPTION: waste_values(description="   "),
