@@ -33,13 +33,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 import asyncpg  # type: ignore[import-untyped]
 
 from bot import ids
+from bot.views.waste import build_waste_modal
 from fake_slack import FakeSlack, SlackDriver, sign
 
 SECRET = "bench-secret"
@@ -113,6 +116,12 @@ def vote(n: int, theme_ts: list[str]) -> Request:
     return signed(json.dumps(envelope).encode(), "application/json")
 
 
+@cache
+def _waste_modal() -> dict[str, Any]:
+    """The waste modal as kaizen-bot opens it: Slack sends it back whole with the submission."""
+    return build_waste_modal(metadata={"c": CHANNEL}, steps=[])
+
+
 def modal_submission(n: int) -> Request:
     a = ids.ACTION_WASTE_INPUT
     values = {
@@ -141,8 +150,8 @@ def modal_submission(n: int) -> Request:
             "private_metadata": json.dumps({"c": CHANNEL}),
             "state": {"values": values},
             "hash": "1",
-            "title": {"type": "plain_text", "text": "Log a waste"},
-            "blocks": [],
+            "title": _waste_modal()["title"],
+            "blocks": _waste_modal()["blocks"],
         },
         "response_urls": [],
     }
