@@ -81,10 +81,9 @@ _SPOKEN_PART = re.compile(
     _FLAGS,
 )
 # Any word that names a unit of time, to tell someone their time was not read.
-_TIME_WORD = re.compile(
-    r"(?:\S+\s+){0,2}(?:[0-9]+\s*)?\b(?:minutes?|mins?|hours?|hrs?|days?|weeks?|wks?)\b",
-    _FLAGS,
-)
+_UNIT_WORDS = r"\b(?:minutes?|mins?|hours?|hrs?|days?|weeks?|wks?)\b"
+_UNIT_WORD = re.compile(_UNIT_WORDS, _FLAGS)
+_TIME_WORD = re.compile(r"(?:\S+\s+){0,2}(?:[0-9]+\s*)?" + _UNIT_WORDS, _FLAGS)
 # Between parts: spaces, or a comma or "and" as in "2 hours and 30 minutes".
 _SEPARATOR = re.compile(r"\s*(?:,\s*|and\s+)?", _FLAGS)
 _BARE_NUMBER = re.compile(r"[-+\u2212]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", _FLAGS)
@@ -126,6 +125,10 @@ def _read_part(
 
 def find_spoken_time(text: str) -> str | None:
     """Words in ``text`` that name a time (``for two hours``), to say they were not read."""
+    # Most logs name no unit: a search for the unit alone says so in a tenth of the time the
+    # whole pattern takes to fail, trying the words before it at every position.
+    if _UNIT_WORD.search(text) is None:
+        return None
     match = _TIME_WORD.search(text)
     return " ".join(match.group(0).split()) if match else None
 

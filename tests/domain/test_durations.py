@@ -5,7 +5,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.durations import (
+    _TIME_WORD,
     MAX_MINUTES,
+    find_spoken_time,
     format_duration,
     parse_duration,
     split_leading_duration,
@@ -217,3 +219,30 @@ def test_split_leading_duration_reads_a_formatted_duration(minutes: int, rest: s
     found, remainder = split_leading_duration(f"{format_duration(minutes, exact=True)} {words}")
     assert found == minutes
     assert remainder == words.strip()
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("blocked for two hours on review", "for two hours"),
+        ("Waited 90 MINUTES", "Waited 90 MINUTES"),
+        ("hours lost again", "hours"),
+        ("the weekly sync ran over", None),
+        ("an admin had to approve the hourglass icon", None),
+        ("waiting for the CI runner", None),
+        ("", None),
+    ],
+)
+def test_find_spoken_time_names_the_words_of_a_time(text: str, said: str | None) -> None:
+    assert find_spoken_time(text) == said
+
+
+_WORDS = st.sampled_from(
+    ["for", "two", "90", "2", "hours", "Hour", "min", "mins", "admin", "weekly", "wks", "x"]
+)
+
+
+@given(st.lists(_WORDS, max_size=8).map(" ".join) | st.text(max_size=40))
+def test_find_spoken_time_finds_what_the_whole_pattern_finds(text: str) -> None:
+    match = _TIME_WORD.search(text)
+    assert find_spoken_time(text) == (" ".join(match.group(0).split()) if match else None)
