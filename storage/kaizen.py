@@ -19,6 +19,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     func,
     literal,
     or_,
@@ -59,6 +60,8 @@ from storage.channels import channel_config
 from storage.driver import DriverTransaction, insert_many, select_rows
 from storage.models import ActionItem as ActionRow
 from storage.models import ChannelSettings, Step, Subscription, Workspace
+from storage.models import Retro as RetroRow
+from storage.models import RetroNote as NoteRow
 from storage.models import Theme as ThemeRow
 from storage.models import ThemeEvent as EventRow
 from storage.models import Vote as VoteRow
@@ -407,6 +410,13 @@ class ReactedMessage:
     ahead: int | None
     """How many of the channel's open themes rank ahead of the theme (with the extra votes
     asked for), as the backlog and App Home rank them; None when not asked."""
+    note: bool = False
+    """Whether a retro note was posted as the message: most messages people react to are
+    neither a theme nor a note, and the reaction is then no vote at all."""
+
+
+def _note_keys() -> tuple[Any, Any, Any]:
+    return (NoteRow.workspace_id, RetroRow.channel_id, NoteRow.message_ts)
 
 
 def _ranked_ahead(extra: int) -> Any:
@@ -449,6 +459,18 @@ def _select_reacted(extra: int | None) -> Any:
             Step.name,
             _vote_count(),
             literal(None) if extra is None else _ranked_ahead(extra),
+            exists(
+                select(NoteRow.id)
+                .join(RetroRow, RetroRow.id == NoteRow.retro_id)
+                .where(
+                    *(
+                        key == bindparam(name)
+                        for key, name in zip(
+                            _note_keys(), ("workspace_id", "channel_id", "message_ts"), strict=True
+                        )
+                    )
+                )
+            ),
         )
         .select_from(one)
         .outerjoin(
@@ -481,10 +503,12 @@ async def find_reacted_message(
     with its rank were it ``rank_with`` votes more, when that is given."""
     params = {"workspace_id": scope.workspace_id, "channel_id": scope.channel_id}
     found = (await session.execute(_REACTED[rank_with], params | {"message_ts": message_ts})).one()
-    settings, row, step_name, votes, ahead = found
+    settings, row, step_name, votes, ahead, note = found
     theme = _theme((row, step_name, votes)) if row is not None else None
     ranked = None if ahead is None or theme is None else int(ahead)
-    return ReactedMessage(config=channel_config(settings), theme=theme, ahead=ranked)
+    return ReactedMessage(
+        config=channel_config(settings), theme=theme, ahead=ranked, note=bool(note)
+    )
 
 
 async def find_reacted_messages(
@@ -492,20 +516,25 @@ async def find_reacted_messages(
 ) -> list[ReactedMessage]:
     """``find_reacted_message`` (unranked) for many (scope, message ts) at once, in two
     statements whatever their number, each built once per number of channels or messages: the
-    channels' settings, then the theme messages; in a ``DriverTransaction`` (a batch's, on
+    channels' settings, then the theme messages; and a third for the retro notes among the
+    messages that are no theme, if there are any. In a ``DriverTransaction`` (a batch's, on
     either database), each sent by the driver itself (``storage.driver.select_rows``)."""
     if not reactions:
         return []
     channels = sorted({(scope.workspace_id, scope.channel_id) for scope, _ in reactions})
     messages = sorted({(scope.workspace_id, scope.channel_id, ts) for scope, ts in reactions})
     settings, themes = await _read_reacted(session, channels, messages)
+    others = [key for key in messages if key not in themes]
+    notes = await _read_notes(session, others) if others else set()
     return [
         ReactedMessage(
             config=channel_config(settings.get((scope.workspace_id, scope.channel_id))),
-            theme=themes.get((scope.workspace_id, scope.channel_id, ts)),
+            theme=themes.get(key),
             ahead=None,
+            note=key in notes,
         )
         for scope, ts in reactions
+        for key in [(scope.workspace_id, scope.channel_id, ts)]
     ]
 
 
@@ -575,6 +604,27 @@ async def _read_reacted(
         theme = _theme((found, *row[columns:]))
         themes[(found.workspace_id, theme.message_channel, theme.message_ts)] = theme
     return settings, themes
+
+
+def _notes_at(count: int) -> Any:
+    return (
+        select(*_note_keys())
+        .join(RetroRow, RetroRow.id == NoteRow.retro_id)
+        .where(_any_of(_note_keys(), count))
+    )
+
+
+async def _read_notes(
+    transaction: AsyncSession | DriverTransaction, messages: list[tuple[int, str, str]]
+) -> set[tuple[int, str, str]]:
+    """The messages among ``messages`` that were posted as retro notes."""
+    rows = await select_rows(
+        transaction,
+        ("notes", len(messages)),
+        partial(_notes_at, len(messages)),
+        _params(messages),
+    )
+    return {(int(ws), str(channel), str(ts)) for ws, channel, ts in rows}
 
 
 _VOTES: Any = VoteRow.__table__

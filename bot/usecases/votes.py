@@ -100,7 +100,9 @@ def _aim(reaction: Reaction, emoji: str, found: store.ReactedMessage) -> _Target
     if not is_vote_emoji(emoji, config):
         return _Target(reaction, config, None, None, False)
     if theme is None:
-        return _Target(reaction, config, None, NotATheme(Elsewhere.NOTE, reaction), False)
+        # A vote emoji on a retro note is the retro's; on any other message, nothing.
+        note = NotATheme(Elsewhere.NOTE, reaction) if found.note else None
+        return _Target(reaction, config, None, note, False)
     return _Target(reaction, config, theme, None, on_home)
 
 

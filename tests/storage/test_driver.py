@@ -18,7 +18,9 @@ from bot.domain.channels import ChannelConfig
 from bot.domain.hypotheses import Hypothesis, Metric
 from bot.domain.kaizen import NewTheme
 from bot.domain.observations import NewWaste, Source
+from bot.domain.retro import RetroTemplate
 from storage import kaizen
+from storage import retro as retros
 from storage import waste as store
 from storage.channels import update_channel_config
 from storage.db import Database
@@ -29,6 +31,15 @@ from storage.workspaces import Scope, resolve_workspace
 from tests.support import databases
 
 NOW = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
+NEW_RETRO = retros.NewRetro(
+    title="Retro",
+    template=RetroTemplate.MAD_SAD_GLAD,
+    facilitator_id="U1",
+    anonymous=True,
+    votes_per_person=3,
+    collect_until=NOW + timedelta(days=1),
+    vote_until=NOW + timedelta(days=2),
+)
 
 
 def log(n: int, *, anonymous: bool = False, delivery: str | None = None) -> store.NewLog:
@@ -173,22 +184,49 @@ async def test_reactions_read_by_the_driver_find_what_the_session_finds(any_db: 
                 message_ts=ts,
             )
         await kaizen.add_votes(session, [kaizen.NewVote(ws.id, themes[0].id, "U2", NOW)])
+        retro = await retros.add_retro(session, scope=Scope(ws.id, "C2"), new=NEW_RETRO, now=NOW)
+        assert retro is not None
+        note = await retros.add_note(
+            session,
+            scope=Scope(ws.id, "C2"),
+            retro=retro,
+            author_key="k",
+            author_id="U1",
+            column="glad",
+            text="CI got faster",
+            now=NOW,
+        )
+        await retros.set_note_message(
+            session, workspace_id=ws.id, note_id=note.id, message_ts="5.5"
+        )
     reactions = [
         (Scope(ws.id, "C1"), "1.1"),
         (Scope(ws.id, "C2"), "2.2"),
         (Scope(ws.id, "C2"), "9.9"),
         (Scope(other.id, "C1"), "1.1"),
         (Scope(ws.id, "C1"), "1.1"),
+        (Scope(ws.id, "C2"), "5.5"),
+        (Scope(ws.id, "C1"), "5.5"),
+        (Scope(other.id, "C2"), "5.5"),
     ]
     async with any_db.transaction() as session:
         by_session = await kaizen.find_reacted_messages(session, reactions)
+        one_by_one = [
+            await kaizen.find_reacted_message(session, scope=scope, message_ts=ts)
+            for scope, ts in reactions
+        ]
     by_driver = await any_db.run_batch(
         lambda driver: kaizen.find_reacted_messages(driver, reactions)
     )
     assert by_driver == by_session
+    assert [(r.config, r.theme, r.note) for r in one_by_one] == [
+        (r.config, r.theme, r.note) for r in by_driver
+    ]
     found = [(r.config.vote_emoji, r.theme and (r.theme.title, r.theme.votes)) for r in by_driver]
     top = ("star", ("T0", 1))
-    assert found == [top, ("+1", ("T1", 0)), ("+1", None), ("+1", None), top]
+    plain = ("+1", None)
+    assert found == [top, ("+1", ("T1", 0)), plain, plain, top, plain, ("star", None), plain]
+    assert [r.note for r in by_driver] == [False] * 5 + [True, False, False]
     assert by_driver[1].theme is not None and by_driver[1].theme.hypothesis == hypothesis
 
 
