@@ -75,12 +75,8 @@ _OPEN = [s.value for s in OPEN_STATUSES]
 
 
 def _vote_count() -> Any:
-    return (
-        select(func.count(VoteRow.id))
-        .where(VoteRow.theme_id == ThemeRow.id)
-        .correlate(ThemeRow)
-        .scalar_subquery()
-    )
+    """A theme's votes, as its row keeps them (the database counts them as they come and go)."""
+    return ThemeRow.votes
 
 
 def _select_themes() -> Any:
@@ -422,12 +418,7 @@ def _note_keys() -> tuple[Any, Any, Any]:
 def _ranked_ahead(extra: int) -> Any:
     """Open themes of the theme's channel ranked ahead of it, were it ``extra`` votes more."""
     other = aliased(ThemeRow)
-    theirs = (
-        select(func.count(VoteRow.id))
-        .where(VoteRow.theme_id == other.id)
-        .correlate(other)
-        .scalar_subquery()
-    )
+    theirs = other.votes
     older = or_(
         other.created_at < ThemeRow.created_at,
         and_(other.created_at == ThemeRow.created_at, other.id < ThemeRow.id),

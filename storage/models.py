@@ -182,6 +182,10 @@ class Theme(Base):
     message_channel: Mapped[str | None] = mapped_column(String(SLACK_ID), nullable=True)
     message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    votes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """How many votes the theme has: kept by the database's triggers on ``votes`` (migration
+    theme_vote_counts), never written here. Read it as a column of a query, not off a loaded
+    row, which a vote stored since in the same session leaves behind."""
     hyp_metric: Mapped[str | None] = mapped_column(String(32), nullable=True)
     hyp_change: Mapped[str] = mapped_column(Text, default="")
     hyp_baseline: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -299,3 +299,48 @@ async def test_a_reacted_message_reads_settings_theme_and_rank_at_once(any_db: D
         assert plain.theme is None and plain.config.vote_emoji == "star"
         elsewhere = await reacted(f"1.{top}", on=Scope(other, "C1"))
         assert elsewhere.theme is None and elsewhere.config == ChannelConfig()
+
+
+async def test_a_theme_shows_the_votes_stored_however_they_come_and_go(
+    any_db: Database,
+) -> None:
+    """The count the theme keeps against the votes there are, after votes in a batch (by the
+    driver and in a session), one by one within a limit (one over it undone), repeats, votes
+    taken back, and a person's votes deleted by any other statement."""
+    ws = await workspace(any_db)
+    scope = Scope(ws, "C1")
+    ids_ = [await add(any_db, scope, f"t{n}") for n in range(3)]
+
+    async def shown() -> dict[int, int]:
+        async with any_db.transaction() as s:
+            themes = [await store.get_theme_by_id(s, workspace_id=ws, theme_id=i) for i in ids_]
+            return {t.id: t.votes for t in themes if t is not None}
+
+    async def stored() -> dict[int, int]:
+        async with any_db.transaction() as s:
+            rows = await s.execute(
+                text("SELECT theme_id, count(*) FROM votes GROUP BY theme_id"), {}
+            )
+            counts = {int(theme): int(n) for theme, n in rows}
+        return {i: counts.get(i, 0) for i in ids_}
+
+    batch = [store.NewVote(ws, ids_[n % 3], f"U{n}", NOW) for n in range(7)]
+    await any_db.run_batch(lambda driver: store.add_votes(driver, [*batch, batch[0]]))
+    async with any_db.transaction() as s:
+        again = [store.NewVote(ws, ids_[1], f"U{n}", NOW) for n in range(4)]
+        await store.add_votes(s, again)
+    assert await shown() == await stored() == {ids_[0]: 3, ids_[1]: 5, ids_[2]: 2}
+    async with any_db.transaction() as s:
+        themes = [await store.get_theme_by_id(s, workspace_id=ws, theme_id=i) for i in ids_]
+        outcomes = [
+            await store.add_vote(s, scope=scope, theme=t, user_id="ULIMIT", limit=1, now=NOW)
+            for t in themes
+            if t is not None
+        ]
+        assert outcomes[1:] == [VoteOutcome.OVER_LIMIT] * 2
+        assert await store.remove_vote(s, workspace_id=ws, theme_id=ids_[1], user_id="U3")
+        assert not await store.remove_vote(s, workspace_id=ws, theme_id=ids_[1], user_id="U3")
+    assert await shown() == await stored() == {ids_[0]: 4, ids_[1]: 4, ids_[2]: 2}
+    async with any_db.transaction() as s:
+        await s.execute(text("DELETE FROM votes WHERE user_id = 'U0'"), {})
+    assert await shown() == await stored() == {ids_[0]: 3, ids_[1]: 3, ids_[2]: 2}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +10,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 
+from bot.domain.kaizen import NewTheme
 from storage.db import Database
+from storage.kaizen import NewVote, add_theme, add_votes
 from storage.migrate import upgrade
 from storage.models import Base
+from storage.schema import downgrade
+from storage.workspaces import Scope, get_or_add_workspace
+
+NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
 
 def _diff(connection: Connection) -> list[Any]:
@@ -61,3 +68,30 @@ async def test_the_reporter_secret_migration_gives_existing_workspaces_their_own
     keys = [row[0] for row in secrets]
     assert len(set(keys)) == 2
     assert all(len(key) == 64 for key in keys)
+
+
+async def test_the_vote_count_migration_counts_the_votes_already_there(any_db: Database) -> None:
+    """Down to the revision before themes kept their count, votes stored meanwhile (no trigger
+    counts them), then up again: each theme counts every vote it has."""
+    async with any_db.transaction() as s:
+        ws = await get_or_add_workspace(s, team_id="T1", enterprise_id=None, now=NOW)
+        themes = [
+            (await add_theme(s, scope=Scope(ws, "C1"), theme=NewTheme(title=t, problem=""),
+                             author_id="U1", now=NOW)).id
+            for t in ("first", "second")
+        ]  # fmt: skip
+        await add_votes(s, [NewVote(ws, themes[0], "U1", NOW)])
+    await downgrade(any_db, "7d3e1f5a9b20")
+    async with any_db.engine.begin() as conn:
+        for theme, user in ((themes[0], "U2"), (themes[1], "U1")):
+            await conn.execute(
+                text(
+                    "INSERT INTO votes (workspace_id, theme_id, user_id, created_at)"
+                    " VALUES (:ws, :theme, :user, CURRENT_TIMESTAMP)"
+                ),
+                {"ws": ws, "theme": theme, "user": user},
+            )
+    await upgrade(any_db)
+    async with any_db.engine.connect() as conn:
+        counts = (await conn.execute(text("SELECT votes FROM themes ORDER BY number"))).all()
+    assert [n for (n,) in counts] == [2, 1]
