@@ -74,18 +74,14 @@ _OPEN = [s.value for s in OPEN_STATUSES]
 # -- themes -----------------------------------------------------------------------------------
 
 
-def _vote_count() -> Any:
-    """A theme's votes, as its row keeps them (the database counts them as they come and go)."""
-    return ThemeRow.votes
-
-
 def _select_themes() -> Any:
-    votes = _vote_count().label("votes")
+    # The count as a column of the query: a loaded row may predate a vote stored since.
+    votes = ThemeRow.votes.label("votes")
     return select(ThemeRow, Step.name, votes).outerjoin(Step, Step.id == ThemeRow.step_id)
 
 
 def _ranked(stmt: Any) -> Any:
-    return stmt.order_by(_vote_count().desc(), ThemeRow.created_at, ThemeRow.id)
+    return stmt.order_by(ThemeRow.votes.desc(), ThemeRow.created_at, ThemeRow.id)
 
 
 def _hypothesis(row: ThemeRow) -> Hypothesis | None:
@@ -411,19 +407,14 @@ class ReactedMessage:
     neither a theme nor a note, and the reaction is then no vote at all."""
 
 
-def _note_keys() -> tuple[Any, Any, Any]:
-    return (NoteRow.workspace_id, RetroRow.channel_id, NoteRow.message_ts)
-
-
 def _ranked_ahead(extra: int) -> Any:
     """Open themes of the theme's channel ranked ahead of it, were it ``extra`` votes more."""
     other = aliased(ThemeRow)
-    theirs = other.votes
     older = or_(
         other.created_at < ThemeRow.created_at,
         and_(other.created_at == ThemeRow.created_at, other.id < ThemeRow.id),
     )
-    # More votes, or as many and older (the tie-break): with each count read once.
+    # More votes, or as many and older (the tie-break).
     return (
         select(func.count(other.id))
         .where(
@@ -431,7 +422,7 @@ def _ranked_ahead(extra: int) -> Any:
             other.channel_id == ThemeRow.channel_id,
             other.status.in_(_OPEN),
             other.id != ThemeRow.id,
-            theirs + case((older, 1), else_=0) > _vote_count() + extra,
+            other.votes + case((older, 1), else_=0) > ThemeRow.votes + extra,
         )
         .correlate(ThemeRow)
         .scalar_subquery()
@@ -443,23 +434,20 @@ def _select_reacted(extra: int | None) -> Any:
     # settings row has the defaults, most messages are no theme.
     one = select(literal(1).label("one")).subquery("one")
     return (
-        # The rank counts the votes of every open theme of the channel: read only when asked.
+        # The rank reads every open theme of the channel: only when asked.
         select(
             ChannelSettings,
             ThemeRow,
             Step.name,
-            _vote_count(),
+            ThemeRow.votes,
             literal(None) if extra is None else _ranked_ahead(extra),
             exists(
                 select(NoteRow.id)
                 .join(RetroRow, RetroRow.id == NoteRow.retro_id)
                 .where(
-                    *(
-                        key == bindparam(name)
-                        for key, name in zip(
-                            _note_keys(), ("workspace_id", "channel_id", "message_ts"), strict=True
-                        )
-                    )
+                    NoteRow.workspace_id == bindparam("workspace_id"),
+                    RetroRow.channel_id == bindparam("channel_id"),
+                    NoteRow.message_ts == bindparam("message_ts"),
                 )
             ),
         )
@@ -554,7 +542,7 @@ def _themes_at(count: int) -> Any:
     steps = Step.__table__
     keys = (_THEMES.c.workspace_id, _THEMES.c.message_channel, _THEMES.c.message_ts)
     return (
-        select(*_THEMES.c, steps.c.name, _vote_count())
+        select(*_THEMES.c, steps.c.name, _THEMES.c.votes)
         .select_from(_THEMES.outerjoin(steps, steps.c.id == _THEMES.c.step_id))
         .where(_any_of(keys, count))
     )
@@ -598,11 +586,8 @@ async def _read_reacted(
 
 
 def _notes_at(count: int) -> Any:
-    return (
-        select(*_note_keys())
-        .join(RetroRow, RetroRow.id == NoteRow.retro_id)
-        .where(_any_of(_note_keys(), count))
-    )
+    keys = (NoteRow.workspace_id, RetroRow.channel_id, NoteRow.message_ts)
+    return select(*keys).join(RetroRow, RetroRow.id == NoteRow.retro_id).where(_any_of(keys, count))
 
 
 async def _read_notes(
