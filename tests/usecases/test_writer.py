@@ -63,3 +63,63 @@ async def test_settle_waits_for_the_items_handed_in_before_and_not_for_later_one
 
 async def test_settle_with_nothing_handed_in_returns_at_once(db: Database) -> None:
     await asyncio.wait_for(HeldWriter(db).settle(), 10)
+
+
+class RecordingWriter(GroupWriter[Note, str]):
+    """Stores every batch at once and remembers how the items were grouped."""
+
+    name = "test.recording_writer"
+    batch_failed = "test.recording_batch_failed"
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.batches: list[list[str]] = []
+
+    async def store_together(self, items: list[Note]) -> list[str]:
+        self.batches.append([item.text for item in items])
+        return [item.text for item in items]
+
+    async def store_alone(self, item: Note) -> str:
+        raise AssertionError("no batch fails here")
+
+
+async def _after_turns(turns: int, writer: GroupWriter[Note, str], text: str) -> str:
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    return await writer.submit(Note(Origin("T1", None), text))
+
+
+async def test_items_arriving_over_the_next_turns_share_the_first_ones_transaction(
+    db: Database,
+) -> None:
+    writer = RecordingWriter(db)
+    # Each arrives fewer turns after the one before than the writer waits for a quiet loop.
+    gap = writer.quiet_turns - 1
+    texts = [f"log {n}" for n in range(6)]
+    stored = await asyncio.gather(
+        *(_after_turns(n * gap, writer, text) for n, text in enumerate(texts))
+    )
+    assert stored == texts
+    assert writer.batches == [texts]
+
+
+async def test_a_lone_item_is_written_after_a_few_quiet_turns_and_a_late_one_apart(
+    db: Database,
+) -> None:
+    writer = RecordingWriter(db)
+    first = asyncio.create_task(writer.submit(Note(Origin("T1", None), "first")))
+    # The quiet turns, and a few for the task, the writer and the answer to pass their turns.
+    for _ in range(writer.quiet_turns + 6):
+        await asyncio.sleep(0)
+    assert first.done() and await first == "first"  # no timer: a handful of turns
+    assert await _after_turns(0, writer, "later") == "later"
+    assert writer.batches == [["first"], ["later"]]
+
+
+async def test_a_steady_stream_is_written_after_a_bounded_wait(db: Database) -> None:
+    writer = RecordingWriter(db)
+    texts = [f"log {n}" for n in range(3 * writer.gather_turns)]
+    stored = await asyncio.gather(*(_after_turns(n, writer, text) for n, text in enumerate(texts)))
+    assert stored == texts
+    assert len(writer.batches) > 1  # a new item every turn does not hold the first forever
+    assert [text for batch in writer.batches for text in batch] == texts
