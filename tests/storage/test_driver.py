@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 from asyncpg.exceptions import ForeignKeyViolationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, text
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from bot.domain.channels import ChannelConfig
 from bot.domain.hypotheses import Hypothesis, Metric
@@ -25,7 +28,7 @@ from storage import waste as store
 from storage.channels import update_channel_config
 from storage.db import Database
 from storage.deliveries import claim_deliveries
-from storage.driver import DriverTransaction
+from storage.driver import DriverTransaction, _result, _row_values
 from storage.models import Delivery, Observation
 from storage.workspaces import Scope, resolve_workspace
 from tests.support import databases
@@ -363,3 +366,46 @@ async def test_a_batch_whose_caller_gave_up_still_leaves_the_connection_to_the_n
         assert await session.scalar(select(func.count(Delivery.id))) == 2
     async with db.engine.connect() as connection:
         assert (await connection.get_raw_connection()).driver_connection is driver
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.timezones()
+    )
+)
+def test_a_timestamp_the_driver_writes_on_sqlite_is_the_text_sqlalchemy_writes(
+    moment: datetime,
+) -> None:
+    dialect = sqlite_dialect()
+    column = Delivery.__table__.c.received_at
+    by_sqlalchemy = column.type.dialect_impl(dialect).bind_processor(dialect)
+    by_driver = _row_values(Delivery.__table__, ("received_at",), dialect)
+    assert by_driver({"received_at": moment}) == [by_sqlalchemy(moment)]
+    assert by_driver({"received_at": None}) == [None]
+
+
+def test_a_naive_timestamp_is_refused_by_the_driver_as_by_sqlalchemy() -> None:
+    values = _row_values(Delivery.__table__, ("workspace_id", "received_at"), sqlite_dialect())
+    with pytest.raises(ValueError, match="naive datetime"):
+        values({"workspace_id": 1, "received_at": datetime(2026, 3, 2, 9, 30)})
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.timezones()
+    ),
+    other=st.sampled_from(["2026-03-02 09:30:15", "2026-03-02", "2026-03-02T09:30:15.123456"]),
+)
+def test_a_timestamp_the_driver_reads_on_sqlite_is_the_one_sqlalchemy_reads(
+    moment: datetime, other: str
+) -> None:
+    dialect = sqlite_dialect()
+    column_type = Delivery.__table__.c.received_at.type
+    by_sqlalchemy = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    by_driver = _result(column_type, dialect)
+    written = _row_values(Delivery.__table__, ("received_at",), dialect)({"received_at": moment})
+    for text_ in (*written, other, None):
+        assert by_driver(text_) == by_sqlalchemy(text_)
+        assert by_driver(text_) is None or by_driver(text_).tzinfo is UTC
