@@ -405,13 +405,15 @@ class Database:
                     async with driver.transaction():
                         result = await work(DriverTransaction(driver, dialect))
             finally:
-                # Given back at once: the driver ended the transaction (committed or rolled
-                # back), so the pool's reset sends nothing. ``engine.connect()`` would cost two
-                # more trips through SQLAlchemy's greenlet bridge per batch, and ``async with``
-                # one more turn of the event loop. Only a SQLite batch still running in the
-                # driver's thread (its caller was cancelled) is given back through the bridge,
-                # so that the reset's rollback can wait behind it there.
-                if self._sqlite and driver.in_transaction:
+                # On SQLite, given back at once: the driver ended the transaction (committed
+                # or rolled back), so the pool's reset sends nothing. ``engine.connect()`` would
+                # cost two more trips through SQLAlchemy's greenlet bridge per batch, and
+                # ``async with`` one more turn of the event loop. A SQLite batch still running
+                # in the driver's thread (its caller was cancelled) is given back through the
+                # bridge, so that the reset's rollback can wait behind it there. So is every
+                # connection on PostgreSQL: one taken beyond the pool's size is closed when it
+                # comes back, and closing an asyncpg connection awaits.
+                if not self._sqlite or driver.in_transaction:
                     await greenlet_spawn(pooled.close)
                 else:
                     pooled.close()

@@ -4,11 +4,13 @@ read back exactly as SQLAlchemy's writes do."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from asyncpg.exceptions import ForeignKeyViolationError
@@ -409,3 +411,35 @@ def test_a_timestamp_the_driver_reads_on_sqlite_is_the_one_sqlalchemy_reads(
     for text_ in (*written, other, None):
         assert by_driver(text_) == by_sqlalchemy(text_)
         assert by_driver(text_) is None or by_driver(text_).tzinfo is UTC
+
+
+async def test_a_batch_on_a_connection_beyond_the_pool_size_closes_it_cleanly(
+    postgres_url: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On PostgreSQL a connection taken beyond the pool's size is closed when it comes back:
+    an await, which failed ("greenlet_spawn has not been called") when it was given back
+    synchronously, and left the connection open."""
+    if postgres_url is None:
+        pytest.skip("no PostgreSQL server reachable (CI requires one when present)")
+    db = Database(postgres_url)
+    await databases.truncate_all(db)
+    async with db.transaction() as session:
+        await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
+    pool: Any = db.engine.sync_engine.pool
+    held = [await db.engine.connect() for _ in range(pool.size())]
+    caplog.set_level(logging.ERROR, logger="sqlalchemy.pool")
+
+    async def batch(driver: DriverTransaction) -> list[Any]:
+        stored = await store.add_observations(driver, [log(1)])
+        for connection in held:  # the pool is full again before the batch's one comes back
+            await connection.close()
+        return stored
+
+    stored = await db.run_batch(batch)
+    assert pool.checkedout() == 0
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    async with db.transaction() as session:
+        assert stored[0] is not None
+        read = await store.get_observation(session, workspace_id=1, observation_id=stored[0].id)
+    assert read == stored[0]
+    await db.dispose()
