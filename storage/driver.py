@@ -197,16 +197,24 @@ def _values_in_order(
     columns: tuple[str, ...], convert: list[Callable[[Any], Any]]
 ) -> Callable[[Mapping[str, Any]], list[Any]]:
     pick = itemgetter(*columns)
-    converted = [(i, f) for i, f in enumerate(convert) if f is not _same]
-    if len(columns) == 1:
-        return lambda row: [convert[0](row[columns[0]])]
+    converted = _converted(convert)
+    if len(columns) == 1:  # itemgetter of one key gives the value, not a tuple
+        return lambda row: _convert([pick(row)], converted)
+    return lambda row: _convert(list(pick(row)), converted)
 
-    def values(row: Mapping[str, Any]) -> list[Any]:
-        found = list(pick(row))
-        for i, f in converted:
-            found[i] = f(found[i])
-        return found
 
+_Converted = tuple[tuple[int, Callable[[Any], Any]], ...]
+"""The places of the values that a processor converts, with it (the others are sent or read
+as they are)."""
+
+
+def _converted(processors: Sequence[Callable[[Any], Any]]) -> _Converted:
+    return tuple((i, f) for i, f in enumerate(processors) if f is not _same)
+
+
+def _convert(values: list[Any], converted: _Converted) -> list[Any]:
+    for i, f in converted:
+        values[i] = f(values[i])
     return values
 
 
@@ -280,9 +288,9 @@ class _Query:
     names: tuple[str, ...]
     """The parameters' names, in their places in ``sql``."""
     binds: tuple[Callable[[Any], Any], ...]
-    results: tuple[tuple[int, Callable[[Any], Any]], ...]
+    results: _Converted
     """The result columns whose values are converted (most are given as the driver gives
-    them), by their places in a row."""
+    them)."""
 
 
 _queries: weakref.WeakKeyDictionary[Dialect, dict[Hashable, _Query]] = weakref.WeakKeyDictionary()
@@ -292,9 +300,8 @@ def _compiled(statement: Select[Any], dialect: Dialect) -> _Query:
     compiled = statement.compile(dialect=dialect)
     names = tuple(compiled.positiontup or ())
     binds = tuple(_bind(compiled.binds[n].type, dialect) for n in names)
-    results = [_result(c.type, dialect) for c in statement.selected_columns]
-    converted = tuple((i, f) for i, f in enumerate(results) if f is not _same)
-    return _Query(str(compiled), names, binds, converted)
+    results = _converted([_result(c.type, dialect) for c in statement.selected_columns])
+    return _Query(str(compiled), names, binds, results)
 
 
 _built: dict[Hashable, Select[Any]] = {}
@@ -323,10 +330,4 @@ async def select_rows(
     rows = await transaction.fetch(query.sql, values)
     if not query.results:
         return rows
-    found = []
-    for row in rows:
-        values = list(row)
-        for i, f in query.results:
-            values[i] = f(values[i])
-        found.append(tuple(values))
-    return found
+    return [tuple(_convert(list(row), query.results)) for row in rows]
