@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, ParamSpec, TypeVar
 
+from bot.pacing import Pacer
 from bot.recent import Recent
 from bot.reply_budget import REPLY_BUDGET, clear_reply_clock
 from bot.settings import Settings
@@ -31,6 +32,11 @@ HOMES_REMEMBERED = 10_000
 """How many of those people the process remembers (the oldest go first)."""
 COALESCED_REMEMBERED = 10_000
 """Start times of coalesced follow-ups kept before the ones older than their gap are dropped."""
+MESSAGE_UPDATES_PER_MINUTE = 40
+"""``chat.update`` calls a workspace's follow-ups make in a minute, after a burst of
+``MESSAGE_UPDATE_BURST``: under Slack's Tier 3 (about 50 a minute), leaving room for the
+updates a person's own action makes (a retro board)."""
+MESSAGE_UPDATE_BURST = 10
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -54,6 +60,14 @@ class Deps:
         repr=False,
     )
     """Who opened their App Home lately (``bot.usecases.home``)."""
+    message_updates: Pacer = field(
+        default_factory=lambda: Pacer(
+            per_minute=MESSAGE_UPDATES_PER_MINUTE, burst=MESSAGE_UPDATE_BURST
+        ),
+        init=False,
+        repr=False,
+    )
+    """Turns for the messages follow-ups update, per workspace (``bot.pacing``)."""
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
     _running: set[str] = field(default_factory=set, init=False, repr=False)
     _again: set[str] = field(default_factory=set, init=False, repr=False)

@@ -2,7 +2,8 @@
 
 Every change to a theme re-renders its channel message from the database, so racing updates
 settle on what is stored. After a request (``refresh_theme_soon``) that is coalesced and paced
-per theme: one update in flight, changes meanwhile folded into one more a second later.
+per theme: one update in flight, changes meanwhile folded into one more a second later; and per
+workspace, within Slack's rate for ``chat.update`` (``Deps.message_updates``).
 """
 
 from __future__ import annotations
@@ -292,6 +293,9 @@ class _ThemeMessage:
         ``runs_again`` says another update follows anyway (a change came meanwhile), that one
         reads what is stored then, and this one does not.
         """
+        # The workspace's turn first (theme messages of a channel voting on all of them at
+        # once would be over Slack's limit), then what is stored by then.
+        await self.deps.message_updates.turn(f"{self.origin.enterprise_id}:{self.origin.team_id}")
         shown = await _stored_theme(self.deps, self.origin, self.theme_id)
         if shown is None or shown == self.sent:
             return True

@@ -8,6 +8,7 @@ import json
 from bot.app import build_app
 from bot.deps import Deps
 from bot.domain.channels import ChannelConfig
+from bot.pacing import Pacer
 from bot.server import EVENTS_PATH, bound_port, build_web_app, start_site
 from storage.channels import update_channel_config
 from storage.workspaces import Scope, get_or_add_workspace
@@ -224,3 +225,23 @@ async def test_a_retried_vote_shows_once_on_the_message_and_the_home(harness: Ha
     await harness.driver.app_home_opened("U2")
     await harness.deps.drain()
     assert "— 1 vote" in json.dumps(harness.fake.home("U2"), ensure_ascii=False)
+
+
+async def test_votes_on_many_themes_at_once_update_their_messages_at_the_workspaces_pace(
+    harness: Harness,
+) -> None:
+    """A channel voting on every theme at once: Slack would refuse most of one ``chat.update``
+    per theme and second. The messages take turns, a burst at once and then at the pace, and
+    each ends on its count."""
+    themes = [await propose(harness, f"Theme {n}") for n in range(8)]
+    harness.deps.message_updates = Pacer(per_minute=600, burst=3)  # 3 at once, then 1 per 0.1 s
+    before = len(harness.fake.calls_to("chat.update"))
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    await asyncio.gather(
+        *(harness.driver.reaction_added("+1", user="U2", channel="C1", ts=ts) for ts in themes)
+    )
+    await harness.deps.drain()
+    assert loop.time() - start >= 0.5 - 0.01  # five turns after the burst
+    assert all("— 1 vote," in shown(harness, ts) for ts in themes)
+    assert len(harness.fake.calls_to("chat.update")) - before == len(themes)
