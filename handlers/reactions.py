@@ -22,8 +22,12 @@ from bot.usecases.work import Origin
 from handlers.payloads import ReactionEvent
 
 
-def register(app: AsyncApp) -> None:
+def register_first(app: AsyncApp) -> None:
+    """The listener of every emoji added where the app is (``handlers.register_all``)."""
     app.event(ids.EVENT_REACTION_ADDED)(reaction_added)
+
+
+def register(app: AsyncApp) -> None:
     app.event(ids.EVENT_REACTION_REMOVED)(reaction_removed)
 
 

@@ -50,9 +50,13 @@ WASTE_FIELDS: dict[str | None, str] = {
 }
 
 
-def register(app: AsyncApp) -> None:
+def register_first(app: AsyncApp) -> None:
+    """The listeners of quick logs and the waste modal (``handlers.register_all``)."""
     register_command(app, ids.CMD_WASTE, waste_command)
     app.view(ids.VIEW_WASTE)(submit_waste)
+
+
+def register(app: AsyncApp) -> None:
     app.shortcut(ids.SHORTCUT_LOG_WASTE)(open_waste_modal_for_message)
     app.action(ids.ACTION_WASTE_UNDO)(undo_waste)
     app.action(re.compile(rf"^{re.escape(ids.ACTION_WASTE_PICK_CATEGORY)}\."))(pick_category)
