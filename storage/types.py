@@ -10,6 +10,17 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 
+def stored_utc(value: datetime | None, *, keep_offset: bool) -> datetime | None:
+    """An aware ``value`` in UTC, as ``UTCDateTime`` stores it: without its offset where the
+    database keeps none (``keep_offset=False``). A naive datetime is refused."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given; pass an aware UTC datetime")
+    value = value.astimezone(UTC)
+    return value if keep_offset else value.replace(tzinfo=None)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC timestamps on every backend (SQLite keeps no offset of its own)."""
 
@@ -17,12 +28,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; pass an aware UTC datetime")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return stored_utc(value, keep_offset=dialect.name != "sqlite")
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
