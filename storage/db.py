@@ -383,10 +383,19 @@ class Database:
         async with self._read_sessions() as session, session.begin():
             yield session
 
-    async def run_batch(self, work: Callable[[DriverTransaction], Coroutine[Any, Any, T]]) -> T:
+    async def run_batch(
+        self,
+        work: Callable[[DriverTransaction], Coroutine[Any, Any, T]],
+        *,
+        one_write: bool = False,
+    ) -> T:
         """``work``'s statements as one write transaction, begun and ended by the driver
         itself, with no session around it: for batches of a few statements sent without
         SQLAlchemy's statement and result machinery (``storage.driver``).
+
+        With ``one_write``, ``work`` writes with one statement at most, after its reads: on
+        PostgreSQL it then runs in no transaction of its own, that statement being atomic by
+        itself (BEGIN and COMMIT would be two more round trips to the server per batch).
 
         On SQLite, the whole batch is one call of ``sqlite_batch``, with sqlite3's own blocking
         calls (each statement would otherwise wait its turn for aiosqlite's thread and then for
@@ -401,6 +410,8 @@ class Database:
                 if self._sqlite:
                     at_once = bool(pooled.info.get(COMMITS_AT_ONCE))
                     result: T = await _run_sqlite_batch(driver, dialect, work, in_loop=at_once)
+                elif one_write:
+                    result = await work(DriverTransaction(driver, dialect))
                 else:
                     async with driver.transaction():
                         result = await work(DriverTransaction(driver, dialect))

@@ -8,15 +8,16 @@ write, so the second delivery finds the claim and writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import String, Table, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.driver import DriverTransaction, insert_many
+from storage.driver import DriverTransaction, column_arrays, insert_many, unnest_rows
 from storage.models import Delivery
 from storage.sql import rows_changed
 
@@ -53,15 +54,9 @@ async def claim_deliveries(
 ) -> set[tuple[int, str]]:
     """Claim many (workspace id, key, received at) in one statement; the (workspace id, key)
     pairs claimed now. A key given twice is claimed once."""
-    rows: dict[tuple[int, str], dict[str, Any]] = {}
-    for workspace_id, key, now in claims:
-        pair = (workspace_id, key[:255])
-        rows.setdefault(pair, {"workspace_id": workspace_id, "key": pair[1], "received_at": now})
-    if not rows:
+    ordered = _claim_rows(claims)
+    if not ordered:
         return set()
-    # In key order, so that two processes claiming overlapping keys lock them in one order
-    # and cannot deadlock on each other.
-    ordered = [rows[k] for k in sorted(rows)]
     found = await insert_many(
         session,
         _DELIVERIES,
@@ -71,6 +66,73 @@ async def claim_deliveries(
         otherwise=_CLAIM_MANY,
     )
     return {(int(ws), str(key)) for ws, key in found}
+
+
+def _claim_rows(claims: Iterable[tuple[int, str, datetime]]) -> list[dict[str, Any]]:
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for workspace_id, key, now in claims:
+        pair = (workspace_id, key[:255])
+        rows.setdefault(pair, {"workspace_id": workspace_id, "key": pair[1], "received_at": now})
+    # In key order, so that two processes claiming overlapping keys lock them in one order
+    # and cannot deadlock on each other.
+    return [rows[k] for k in sorted(rows)]
+
+
+async def claim_then_insert(
+    transaction: DriverTransaction,
+    claims: Iterable[tuple[int, str, datetime]],
+    table: Table,
+    rows: Sequence[tuple[dict[str, Any], str | None]],
+    *,
+    returning: Sequence[str],
+    skip_conflicts: bool = False,
+) -> tuple[set[tuple[int, str]], list[tuple[Any, ...]]]:
+    """On PostgreSQL, ``claim_deliveries`` and then the insert of each row (values, delivery
+    key) whose delivery, in the row's ``workspace_id``, was claimed now, or that has none: in
+    one statement, atomic by itself, so a batch needs no transaction of its own (BEGIN and
+    COMMIT are two of the four round trips to the server that the claim and the insert make
+    otherwise). The pairs claimed now, and the ``returning`` columns of the rows inserted.
+
+    Rows with the same delivery key are all inserted when it is claimed: give each key once.
+    """
+    claimed_rows = _claim_rows(claims)
+    columns = tuple(rows[0][0]) if rows else ("workspace_id",)
+    sql = _claim_then_insert_sql(table, columns, tuple(returning), skip_conflicts)
+    dialect = transaction.dialect
+    values = [
+        *column_arrays(_DELIVERIES, _CLAIM_COLUMNS, claimed_rows, dialect),
+        *column_arrays(table, columns, [values for values, _ in rows], dialect),
+        [None if key is None else key[:255] for _, key in rows],
+    ]
+    found = await transaction.fetch(sql, values)
+    claimed = {(int(row[0]), str(row[1])) for row in found if row[0] is not None}
+    return claimed, [row[2:] for row in found if row[0] is None]
+
+
+_CLAIM_COLUMNS = ("workspace_id", "key", "received_at")
+
+
+@cache
+def _claim_then_insert_sql(
+    table: Table, columns: tuple[str, ...], returning: tuple[str, ...], skip: bool
+) -> str:
+    claims = unnest_rows([(c, _DELIVERIES.c[c].type) for c in _CLAIM_COLUMNS], 1, alias="c")
+    typed = [(c, table.c[c].type) for c in columns]
+    given = unnest_rows([*typed, ("delivery", String())], len(_CLAIM_COLUMNS) + 1, alias="v")
+    names = ", ".join(f'"{c}"' for c in columns)
+    keys = ", ".join(f'"{c}"' for c in _CLAIM_COLUMNS[:2])
+    back = ", ".join(f'"{c}"' for c in returning)
+    nothing = ", ".join("NULL" for _ in returning)
+    conflicts = " ON CONFLICT DO NOTHING" if skip else ""
+    return (
+        f'WITH claimed AS (INSERT INTO "{_DELIVERIES.name}" ({keys}, "received_at") '
+        f"SELECT * FROM {claims} ON CONFLICT DO NOTHING RETURNING {keys}), "
+        f'inserted AS (INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {given} '
+        f'WHERE v."delivery" IS NULL OR (v."workspace_id", v."delivery") IN '
+        f"(SELECT {keys} FROM claimed){conflicts} RETURNING {back}) "
+        f"SELECT NULL, NULL, {back} FROM inserted "
+        f"UNION ALL SELECT {keys}, {nothing} FROM claimed"
+    )
 
 
 async def prune_deliveries(session: AsyncSession, *, now: datetime) -> int:

@@ -29,7 +29,8 @@ from functools import cache, partial
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import Float, Numeric, Select, Table
+from sqlalchemy import Float, Numeric, Select, String, Table
+from sqlalchemy.dialects.postgresql import dialect as postgresql_dialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,6 +44,8 @@ BUSY_TIMEOUT_MS = 15_000
 "database is locked"."""
 
 T = TypeVar("T")
+
+_POSTGRESQL: Dialect = postgresql_dialect()  # type: ignore[no-untyped-call]
 
 
 class DriverTransaction:
@@ -167,6 +170,33 @@ async def insert_many(
             values += values_of(row)
         found += await transaction.fetch(sql, values)
     return found
+
+
+def column_arrays(
+    table: Table, columns: tuple[str, ...], rows: Sequence[Mapping[str, Any]], dialect: Dialect
+) -> list[list[Any]]:
+    """``rows``' values column by column (each converted as ``insert_many`` converts it): the
+    arrays that ``unnest_rows`` turns back into rows on PostgreSQL."""
+    values_of = _row_values(table, columns, dialect)
+    arrays: list[list[Any]] = [[] for _ in columns]
+    for row in rows:
+        for array, value in zip(arrays, values_of(row), strict=True):
+            array.append(value)
+    return arrays
+
+
+def unnest_rows(columns: Sequence[tuple[str, Any]], first: int, *, alias: str) -> str:
+    """``unnest($first::type[], …) AS alias(names)``: rows of the (name, SQLAlchemy type)
+    ``columns`` sent as one array per column, parameters numbered from ``first`` (asyncpg's).
+    One statement whatever the number of rows, so asyncpg prepares it once. Strings go as
+    ``text``: a cast to ``VARCHAR(n)`` would cut a longer value short, where an insert into
+    the column refuses it."""
+    types = ", ".join(
+        f"${first + k}::{'text' if isinstance(type_, String) else type_.compile(_POSTGRESQL)}[]"
+        for k, (_, type_) in enumerate(columns)
+    )
+    names = ", ".join(f'"{name}"' for name, _ in columns)
+    return f"unnest({types}) AS {alias}({names})"
 
 
 def _same(value: Any) -> Any:

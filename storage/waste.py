@@ -21,7 +21,7 @@ from bot.domain.hypotheses import LoggedTotals
 from bot.domain.observations import LoggedWaste, NewWaste, Source
 from bot.domain.vsm import MapState
 from bot.domain.wastes import WasteCategory
-from storage.deliveries import claim_deliveries
+from storage.deliveries import claim_deliveries, claim_then_insert
 from storage.driver import DriverTransaction, insert_many
 from storage.models import Observation, Step
 from storage.sql import rows_changed
@@ -154,12 +154,31 @@ async def add_observations(
     """
     if any(log.waste.source is Source.REACTION for log in logs):
         raise ValueError("reaction logs are stored one at a time")
-    claimed = await claim_deliveries(
-        session, ((log.scope.workspace_id, log.delivery, log.now) for log in logs if log.delivery)
-    )
+    if not isinstance(session, AsyncSession) and any(log.waste.step_id for log in logs):
+        raise ValueError("logs at a step are stored in a session")
+    claims = [(log.scope.workspace_id, log.delivery, log.now) for log in logs if log.delivery]
+    every = [
+        _values(log.scope, log.waste, log.reporter_id, log.reporter_key, log.now) for log in logs
+    ]
+    returned = ("id", *_SAME_LOG)
+    in_one = isinstance(session, DriverTransaction) and session.dialect.name == "postgresql"
+    if in_one and logs:
+        assert isinstance(session, DriverTransaction)
+        # The first copy of each delivery only: a later one in ``logs`` is a repeat anyhow.
+        first = {_delivery(log): i for i, log in reversed(list(enumerate(logs))) if log.delivery}
+        sent = [i for i, log in enumerate(logs) if not log.delivery or first[_delivery(log)] == i]
+        claimed, stored = await claim_then_insert(
+            session,
+            claims,
+            _OBSERVATIONS,
+            [(every[i], logs[i].delivery or None) for i in sent],
+            returning=returned,
+        )
+    else:
+        claimed = await claim_deliveries(session, claims)
     fresh: list[int] = []
     for index, log in enumerate(logs):
-        key = (log.scope.workspace_id, log.delivery[:255]) if log.delivery else None
+        key = _delivery(log) if log.delivery else None
         if key is not None:
             if key not in claimed:
                 continue
@@ -168,15 +187,12 @@ async def add_observations(
     answers: list[LoggedWaste | None] = [None] * len(logs)
     if not fresh:
         return answers
-    rows = [
-        _values(log.scope, log.waste, log.reporter_id, log.reporter_key, log.now)
-        for log in (logs[i] for i in fresh)
-    ]
-    returned = ("id", *_SAME_LOG)
-    # In a session on PostgreSQL: _ADD_MANY, which SQLAlchemy sends as one multi-row INSERT.
-    stored = await insert_many(
-        session, _OBSERVATIONS, rows, returning=returned, otherwise={"postgresql": _ADD_MANY}
-    )
+    rows = [every[i] for i in fresh]
+    if not in_one:
+        # In a session on PostgreSQL: _ADD_MANY, which SQLAlchemy sends as one multi-row INSERT.
+        stored = await insert_many(
+            session, _OBSERVATIONS, rows, returning=returned, otherwise={"postgresql": _ADD_MANY}
+        )
     # Logs alike in every column of _SAME_LOG are interchangeable: each gets one of their ids.
     # (SQLite gives booleans back as 0 and 1, equal to False and True as keys.)
     ids: dict[tuple[Any, ...], deque[int]] = defaultdict(deque)
@@ -185,8 +201,7 @@ async def add_observations(
     steps = {row["step_id"] for row in rows if row["step_id"] is not None}
     names: dict[int, str] = {}
     if steps:
-        if not isinstance(session, AsyncSession):
-            raise ValueError("logs at a step are stored in a session")
+        assert isinstance(session, AsyncSession)
         found = await session.execute(select(Step.id, Step.name).where(Step.id.in_(steps)))
         names = {int(step): str(name) for step, name in found.all()}
     for index, values in zip(fresh, rows, strict=True):
@@ -194,6 +209,11 @@ async def add_observations(
         logged = SimpleNamespace(**values, id=ids[key].popleft())
         answers[index] = _to_domain(logged, names.get(values["step_id"]))
     return answers
+
+
+def _delivery(log: NewLog) -> tuple[int, str]:
+    assert log.delivery
+    return (log.scope.workspace_id, log.delivery[:255])
 
 
 async def get_observation(

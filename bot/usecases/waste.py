@@ -149,7 +149,10 @@ class LogWriter(GroupWriter[_Pending, LoggedWaste | None]):
         refs = workspaces.cached(p.origin for p in items)
         if refs is not None:  # nothing to read first: the driver alone writes the batch
             logs = _logs(items, refs)
-            return await self.db.run_batch(lambda driver: store.add_observations(driver, logs))
+            # One statement on PostgreSQL (``add_observations``): no transaction around it.
+            return await self.db.run_batch(
+                lambda driver: store.add_observations(driver, logs), one_write=True
+            )
         async with self.db.transaction(write_lock=True) as session:
             refs = [await workspaces.get(session, p.origin, p.now) for p in items]
             stored = await store.add_observations(session, _logs(items, refs))

@@ -108,6 +108,56 @@ async def test_a_repeated_delivery_in_a_driver_batch_is_stored_once(any_db: Data
         assert await session.scalar(select(func.count(Delivery.id))) == 2
 
 
+async def test_logs_written_with_one_statement_claim_each_delivery_once(any_db: Database) -> None:
+    """``one_write``: on PostgreSQL the claims and the logs go in one statement, with no
+    transaction around it; what is stored and answered is what a transaction gives."""
+    async with any_db.transaction() as session:
+        await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
+
+    def batch(logs: list[store.NewLog]) -> Any:
+        return any_db.run_batch(lambda driver: store.add_observations(driver, logs), one_write=True)
+
+    first = await batch([log(1, delivery="same"), log(2), log(2, delivery="d2")])
+    again = await batch(
+        [
+            log(3, delivery="same"),
+            log(4),
+            log(4, delivery="d4"),
+            log(5),
+            replace(log(6), delivery=""),
+        ]
+    )
+    assert [w is None for w in first] == [False, False, True]
+    assert [w is None for w in again] == [True, False, True, False, False]
+    async with any_db.transaction() as session:
+        read = [
+            await store.get_observation(session, workspace_id=1, observation_id=w.id)
+            for w in [*first, *again]
+            if w is not None
+        ]
+        assert await session.scalar(select(func.count(Delivery.id))) == 4
+        assert await session.scalar(select(func.count(Observation.id))) == 5
+    assert [w.description for w in read if w] == [f"log {n} — “quoted” ✓" for n in (1, 2, 4, 5, 6)]
+
+
+async def test_logs_refused_in_one_statement_claim_nothing(any_db: Database) -> None:
+    async with any_db.transaction() as session:
+        await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)
+    # A workspace that does not exist: the foreign key refuses the statement, claims included.
+    refused = [log(1), replace(log(2), scope=Scope(999, "C1"))]
+    with pytest.raises((sqlite3.IntegrityError, ForeignKeyViolationError)):
+        await any_db.run_batch(
+            lambda driver: store.add_observations(driver, refused), one_write=True
+        )
+    stored = await any_db.run_batch(
+        lambda driver: store.add_observations(driver, [log(1), log(2)]), one_write=True
+    )
+    assert all(w is not None for w in stored)
+    async with any_db.transaction() as session:
+        assert await session.scalar(select(func.count(Observation.id))) == 2
+        assert await session.scalar(select(func.count(Delivery.id))) == 2
+
+
 async def test_a_failed_driver_batch_leaves_nothing_and_the_database_usable(
     any_db: Database,
 ) -> None:
