@@ -122,3 +122,36 @@ async def test_votes_together_in_a_workspace_seen_before_are_counted_without_a_f
     assert "— 11 votes," in shown(harness, tickets[0])
     told = [c.args["text"] for c in harness.fake.calls_to("chat.postEphemeral")]
     assert sum("no longer count" in text for text in told) == 10
+
+
+async def test_a_vote_taken_back_stays_out_when_slack_resends_it(any_harness: Harness) -> None:
+    """The delivery is claimed in the batch that counts the vote: a retry of the reaction
+    after it was removed counts nothing again, nor does one on a closed theme."""
+    harness = any_harness
+    ts = await propose(harness, "Retried")
+    closed = await propose(harness, "Closed")
+    await harness.driver.command("/kaizen", "drop K-2", user="U1", channel="C1")
+    first = [
+        harness.driver.reaction_added("+1", user="UR", channel="C1", ts=ts, event_id="EvVote"),
+        harness.driver.reaction_added("+1", user="U2", channel="C1", ts=ts),
+        harness.driver.reaction_added("+1", user="U3", channel="C1", ts=closed, event_id="EvC"),
+    ]
+    assert all(r.status == 200 for r in await asyncio.gather(*first))
+    await harness.deps.drain()
+    await harness.driver.reaction_removed("+1", user="UR", channel="C1", ts=ts)
+    await harness.deps.drain()
+    resent = [
+        harness.driver.reaction_added(
+            "+1", user="UR", channel="C1", ts=ts, event_id="EvVote", retry_num=1
+        ),
+        harness.driver.reaction_added(
+            "+1", user="U3", channel="C1", ts=closed, event_id="EvC", retry_num=1
+        ),
+        harness.driver.reaction_added("+1", user="U4", channel="C1", ts=ts),
+    ]
+    assert all(r.status == 200 for r in await asyncio.gather(*resent))
+    await harness.deps.drain()
+    assert (await counts_by_theme(harness))[1] == 2
+    assert "— 2 votes," in shown(harness, ts)
+    told = [c.args for c in harness.fake.calls_to("chat.postEphemeral")]
+    assert sum("no longer count" in args["text"] for args in told if args["user"] == "U3") == 1
