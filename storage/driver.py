@@ -58,6 +58,10 @@ class DriverTransaction:
         self.driver = driver
         self.dialect = dialect
         self._sqlite = dialect.name == "sqlite"
+        self.claims_with_insert = dialect.name == "postgresql"
+        """A batch's deliveries are claimed in its insert's statement here
+        (``storage.deliveries.claim_then_insert``): on PostgreSQL, where each statement is a
+        round trip to the server. On SQLite the batch is one call anyway."""
 
     async def fetch(self, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
         if self._sqlite:

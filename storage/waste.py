@@ -161,7 +161,7 @@ async def add_observations(
         _values(log.scope, log.waste, log.reporter_id, log.reporter_key, log.now) for log in logs
     ]
     returned = ("id", *_SAME_LOG)
-    in_one = isinstance(session, DriverTransaction) and session.dialect.name == "postgresql"
+    in_one = isinstance(session, DriverTransaction) and session.claims_with_insert
     if in_one and logs:
         assert isinstance(session, DriverTransaction)
         # The first copy of each delivery only: a later one in ``logs`` is a repeat anyhow.
