@@ -519,6 +519,10 @@ async def find_reacted_messages(
 
 _SETTINGS: Any = ChannelSettings.__table__
 _THEMES: Any = ThemeRow.__table__
+_SETTINGS_NAMES = tuple(c.key for c in _SETTINGS.c)
+_THEME_NAMES = tuple(c.key for c in _THEMES.c)
+"""The columns' names, in the order the statements select them (a column collection is
+slow to walk, and a batch of votes reads both)."""
 
 
 def _any_of(columns: Sequence[Any], count: int) -> Any:
@@ -565,9 +569,8 @@ async def _read_reacted(
         partial(_settings_of, len(channels)),
         _params(channels),
     )
-    names = [c.key for c in _SETTINGS.c]
     for row in rows:
-        found = SimpleNamespace(**dict(zip(names, row, strict=True)))
+        found = SimpleNamespace(**dict(zip(_SETTINGS_NAMES, row, strict=True)))
         settings[(found.workspace_id, found.channel_id)] = found
     themes: dict[tuple[int, str | None, str | None], Theme] = {}
     rows = await select_rows(
@@ -576,10 +579,9 @@ async def _read_reacted(
         partial(_themes_at, len(messages)),
         _params(messages),
     )
-    columns = len(_THEMES.c)
-    names = [c.key for c in _THEMES.c]
+    columns = len(_THEME_NAMES)
     for row in rows:
-        found = SimpleNamespace(**dict(zip(names, row[:columns], strict=True)))
+        found = SimpleNamespace(**dict(zip(_THEME_NAMES, row[:columns], strict=True)))
         theme = _theme((found, *row[columns:]))
         themes[(found.workspace_id, theme.message_channel, theme.message_ts)] = theme
     return settings, themes
