@@ -203,6 +203,11 @@ def parse_duration(text: str) -> int:
     return _checked_minutes(scan, stripped)
 
 
+def unit_minutes(unit: str) -> int | None:
+    """Minutes in one ``unit`` as typed (``h``, ``mins``, ``Days``); None for no unit."""
+    return _UNIT_MINUTES.get(unit.lower())
+
+
 def split_leading_duration(text: str) -> tuple[int | None, str]:
     """Split ``"2h 30m for the CI runner"`` into ``(150, "for the CI runner")``.
 

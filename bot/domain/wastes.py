@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from bot.domain.durations import find_spoken_time, split_leading_duration
+from bot.domain.durations import (
+    MAX_MINUTES,
+    find_spoken_time,
+    split_leading_duration,
+    unit_minutes,
+)
 from bot.domain.errors import InvalidInput
 from bot.domain.text import is_blank, without_controls
 from bot.domain.vsm import MAX_STEP_NAME
@@ -331,15 +336,14 @@ def parse_quick_waste(text: str) -> QuickWaste:
     line is read for the category and duration; the other lines are description as they are.
     """
     first, newline, others = _normalise_lines(text).partition("\n")
+    leading, minutes, first = _common_start(first) or _start(first)
     category: WasteCategory | None = None
     kept = ""
-    leading = _leading_category(first)
     if leading is not None:
-        category, first, kept = leading.category, leading.rest, leading.spoken
-    minutes, first = split_leading_duration(first)
-    if leading is not None and leading.is_keyword:
-        # "/waste waiting 2h" names a kind of waste but not what happened.
-        clean_description(first + newline + others)
+        category, kept = leading.category, leading.spoken
+        if leading.is_keyword:
+            # "/waste waiting 2h" names a kind of waste but not what happened.
+            clean_description(first + newline + others)
     description = " ".join(part for part in (kept, first) if part) + newline + others
     description = clean_description(description)
     return QuickWaste(
@@ -348,6 +352,45 @@ def parse_quick_waste(text: str) -> QuickWaste:
         description=description,
         unread_time=None if minutes is not None else find_spoken_time(description),
     )
+
+
+_Start = tuple[_Leading | None, int | None, str]
+"""A first line's category, duration in minutes and the words after them."""
+
+
+def _start(line: str) -> _Start:
+    """The category and the duration that ``line`` (one line, its spaces single) starts with,
+    each None when it does not, and the rest of the line."""
+    leading = _leading_category(line)
+    minutes, rest = split_leading_duration(leading.rest if leading else line)
+    return leading, minutes, rest
+
+
+_COMMON_START = re.compile(r"([A-Za-z]+) ([0-9]{1,3})([A-Za-z]+) (?![Aa][Nn][Dd] )(?=[A-Za-z])")
+"""Most quick logs: one word, a whole number and a unit, then words (``waiting 45m for the
+build``). The word after the unit begins with a letter, and is not "and", so that no more
+duration follows."""
+
+
+def _common_start(line: str) -> _Start | None:
+    """``_start`` for a line of the common shape, read with one match and two lookups (the
+    general reading tries each word and each part of a duration in turn); None for any other
+    line, and for an amount ``_start`` refuses (zero, over a year). Both give the same:
+    ``tests/domain/test_wastes.py`` checks it."""
+    match = _COMMON_START.match(line)
+    if match is None:
+        return None
+    word, number, unit = match.groups()
+    name = word.lower()
+    category = _LOOKUP.get(name)
+    size = unit_minutes(unit)
+    if category is None or size is None:
+        return None
+    minutes = int(number) * size
+    if not 0 < minutes <= MAX_MINUTES:
+        return None
+    leading = _Leading(category, word, name in _CANONICAL, line[match.end(1) + 1 :])
+    return leading, minutes, line[match.end() :]
 
 
 # "… in Testing": the greedy prefix makes this the last "in" of the line.

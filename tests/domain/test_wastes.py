@@ -3,9 +3,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bot.domain import durations, wastes
 from bot.domain.errors import InvalidInput
 from bot.domain.wastes import (
     CATEGORIES,
@@ -423,3 +424,69 @@ def test_parse_quick_wait_raises_only_invalid_input(text: str) -> None:
     assert wait.minutes > 0
     assert wait.reason
     assert wait.reason_without_step
+
+
+_NAMES = sorted(wastes._LOOKUP)
+_SINGLE_NAMES = st.sampled_from([n for n in _NAMES if " " not in n]).map(
+    lambda n: n.capitalize() if len(n) % 2 else n
+)
+_KNOWN_UNITS = st.sampled_from(sorted(durations._UNIT_MINUTES))
+_WORDS = st.one_of(
+    st.sampled_from([n for n in _NAMES if " " not in n]),
+    st.sampled_from(_NAMES),
+    st.sampled_from(["and", "AND", "And", "for", "x", "two", "half", "an", "hours", "ſ", "K"]),
+    st.from_regex(r"[A-Za-z]{1,8}", fullmatch=True),
+    st.text(min_size=1, max_size=6).filter(lambda t: not t.isspace()),
+)
+_AMOUNTS = st.one_of(
+    st.integers(0, 1200).map(str),
+    st.from_regex(r"0{1,3}[0-9]{1,2}|[0-9]{4,6}|[0-9]\.[0-9]|\.5", fullmatch=True),
+    st.sampled_from(["-5", "+2", "two", "a"]),
+)
+_UNITS = st.one_of(
+    st.sampled_from(["m", "min", "mins", "h", "hr", "Hours", "D", "days", "w", "wks", "WEEK"]),
+    st.sampled_from(["mo", "s", "x", "hours2", "m,", "h-", "ſ", "K"]),
+    st.from_regex(r"[A-Za-z]{1,6}", fullmatch=True),
+)
+
+
+@settings(max_examples=1000)
+@given(
+    # Mostly the common shape, so that most examples are read by both.
+    word=st.one_of(_SINGLE_NAMES, _SINGLE_NAMES, _WORDS),
+    amount=st.one_of(st.integers(1, 999).map(str), _AMOUNTS),
+    unit=st.one_of(_KNOWN_UNITS, _UNITS),
+    rest=st.lists(
+        st.one_of(_WORDS, _AMOUNTS, _UNITS, _KNOWN_UNITS, st.sampled_from([",", "-", ":"])),
+        max_size=5,
+    ),
+    spaced=st.sampled_from([False, False, False, True]),
+)
+@example(word="waiting", amount="45", unit="m", rest=["for", "the", "build"], spaced=False)
+@example(word="Waiting", amount="2", unit="h", rest=["and", "30m", "more"], spaced=False)
+@example(word="blocked", amount="0", unit="h", rest=["on", "review"], spaced=False)
+@example(word="waiting", amount="2", unit="h", rest=["30m"], spaced=False)
+@example(word="waiting", amount="2", unit="h", rest=["-", "CI"], spaced=False)
+@example(word="waiting", amount="999", unit="w", rest=["again"], spaced=False)
+def test_the_common_start_of_a_quick_log_is_read_as_the_general_reading_reads_it(
+    word: str, amount: str, unit: str, rest: list[str], spaced: bool
+) -> None:
+    line = wastes._normalise_lines(" ".join([word, amount + (" " if spaced else "") + unit, *rest]))
+    line = line.partition("\n")[0]
+    common = wastes._common_start(line)
+    if common is None:
+        return
+    assert common == wastes._start(line)
+
+
+def test_most_quick_logs_are_read_by_their_common_start() -> None:
+    for text in ("waiting 45m for the build", "Blocked 2h on review", "defects 3h rework"):
+        assert wastes._common_start(text) is not None
+    # What the common reading leaves to the general one.
+    for text in ("waiting 2h and 30m for it", "waiting 2h 30m", "waiting 0h for x", "hand off 1h"):
+        assert wastes._common_start(text) is None
+
+
+def test_no_category_name_holds_a_digit() -> None:
+    """What the common start relies on: a duration after the first word ends every name."""
+    assert not [name for name in _NAMES if any(c.isdigit() for c in name)]
