@@ -329,6 +329,12 @@ class Database:
         self.health = WriteHealth()
         self._watch_writes()
 
+    @property
+    def writes_one_at_a_time(self) -> bool:
+        """SQLite: the process has one connection that writes, and a write waits for the one
+        before it to end. PostgreSQL takes several at once, from a pool."""
+        return self._sqlite
+
     def _watch_writes(self) -> None:
         health = self.health
 

@@ -52,12 +52,17 @@ class GroupWriter(ABC, Generic[T, R]):
     """Turns of the event loop a batch waits for more items at most (``_gather``)."""
     quiet_turns: ClassVar[int] = 3
     """Turns in a row that brought no item, after which the batch is written at once."""
+    batches_at_once: ClassVar[int] = 1
+    """Batches written at the same time at most, where the database takes several writers
+    (PostgreSQL): while one waits for the server, the next is read and sent."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
         self._writing: list[tuple[T, asyncio.Future[R]]] = []
         self._task: asyncio.Task[None] | None = None
+        self._at_once = 1 if db.writes_one_at_a_time else self.batches_at_once
+        self._arrival: asyncio.Future[None] | None = None
 
     @abstractmethod
     async def store_together(self, items: list[T]) -> list[R]:
@@ -70,6 +75,8 @@ class GroupWriter(ABC, Generic[T, R]):
     async def submit(self, item: T) -> R:
         stored: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.append((item, stored))
+        if self._arrival is not None and not self._arrival.done():
+            self._arrival.set_result(None)
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name=self.name)
         return await asyncio.shield(stored)
@@ -87,20 +94,43 @@ class GroupWriter(ABC, Generic[T, R]):
             await asyncio.shield(self._task)
 
     async def _run(self) -> None:
-        batch: list[tuple[T, asyncio.Future[R]]] = []
+        stores: set[asyncio.Task[None]] = set()
         try:
-            while self._pending:
+            while self._pending or stores:
+                if not self._pending or len(stores) == self._at_once:
+                    await self._next_turn(stores)
+                    stores = {store for store in stores if not store.done()}
+                    continue
                 await self._gather()
-                batch = self._writing = self._pending[: self.limit]
+                batch = self._pending[: self.limit]
                 del self._pending[: self.limit]
-                await self._store(batch)
+                self._writing = [(i, f) for i, f in self._writing if not f.done()] + batch
+                if self._at_once == 1:
+                    await self._store(batch)
+                else:
+                    stores.add(asyncio.create_task(self._store(batch), name=self.name))
         finally:
             self._task = None
-            self._writing = []
-            for _, left in (*batch, *self._pending):
+            for store in stores:
+                store.cancel()
+            if stores:
+                await asyncio.wait(stores)
+            for _, left in (*self._writing, *self._pending):
                 if not left.done():
                     left.set_exception(RuntimeError(f"the {self.name} stopped"))
+            self._writing = []
             self._pending.clear()
+
+    async def _next_turn(self, stores: set[asyncio.Task[None]]) -> None:
+        """Until a batch is stored, or an item comes while another batch may start."""
+        waiting: set[asyncio.Future[Any]] = set(stores)
+        if len(stores) < self._at_once:
+            self._arrival = asyncio.get_running_loop().create_future()
+            waiting.add(self._arrival)
+        try:
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._arrival = None
 
     async def _gather(self) -> None:
         """Let the requests already read reach the writer before it writes.

@@ -123,3 +123,49 @@ async def test_a_steady_stream_is_written_after_a_bounded_wait(db: Database) -> 
     assert stored == texts
     assert len(writer.batches) > 1  # a new item every turn does not hold the first forever
     assert [text for batch in writer.batches for text in batch] == texts
+
+
+class TwoAtOnce(HeldWriter):
+    batches_at_once = 2
+
+
+async def _handed_in(writer: GroupWriter[Note, str], text: str) -> asyncio.Task[str]:
+    handed = asyncio.create_task(writer.submit(Note(Origin("T1", None), text)))
+    await asyncio.sleep(0)
+    return handed
+
+
+async def test_on_postgresql_a_batch_starts_while_another_waits_for_the_server(
+    any_db: Database,
+) -> None:
+    writer = TwoAtOnce(any_db)
+    first = await _handed_in(writer, "first")
+    first_batch = await asyncio.wait_for(writer.batches.get(), 10)
+    second = await _handed_in(writer, "second")
+    if any_db.writes_one_at_a_time:  # SQLite: the second waits for the first batch's end
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert writer.batches.empty()
+        first_batch.set()
+        assert await first == "first"
+        (await asyncio.wait_for(writer.batches.get(), 10)).set()
+        assert await second == "second"
+        await writer.drain()
+        return
+    second_batch = await asyncio.wait_for(writer.batches.get(), 10)
+    third = await _handed_in(writer, "third")
+    settled = asyncio.create_task(writer.settle())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert writer.batches.empty()  # two at once at most: the third waits for a free one
+    second_batch.set()
+    assert await second == "second" and not first.done()
+    third_batch = await asyncio.wait_for(writer.batches.get(), 10)
+    await asyncio.sleep(0)
+    assert not settled.done()  # the first and third were handed in before settle()
+    first_batch.set()
+    third_batch.set()
+    assert (await first, await third) == ("first", "third")
+    await asyncio.wait_for(settled, 10)
+    assert sorted(writer.stored) == ["first", "second", "third"]
+    await writer.drain()
