@@ -146,7 +146,8 @@ async def add_observations(
     session: AsyncSession | DriverTransaction, logs: Sequence[NewLog]
 ) -> list[LoggedWaste | None]:
     """Store many logs with two statements whatever their number: claim every delivery, then
-    insert the logs whose delivery was not handled before (nor earlier in ``logs``).
+    insert the logs whose delivery was not handled before (nor earlier in ``logs``). In a
+    ``DriverTransaction`` on PostgreSQL, both in one statement (``claim_then_insert``).
 
     Each answer is the stored log, or None for a repeated delivery. Not for reaction logs:
     their once-per-message rule is ``add_observation``'s. In a ``DriverTransaction``, only logs
