@@ -85,7 +85,6 @@ async def claim_then_insert(
     rows: Sequence[tuple[dict[str, Any], str | None]],
     *,
     returning: Sequence[str],
-    skip_conflicts: bool = False,
 ) -> tuple[set[tuple[int, str]], list[tuple[Any, ...]]]:
     """On PostgreSQL, ``claim_deliveries`` and then the insert of each row (values, delivery
     key) whose delivery, in the row's ``workspace_id``, was claimed now, or that has none: in
@@ -93,11 +92,12 @@ async def claim_then_insert(
     COMMIT are two of the four round trips to the server that the claim and the insert make
     otherwise). The pairs claimed now, and the ``returning`` columns of the rows inserted.
 
-    Rows with the same delivery key are all inserted when it is claimed: give each key once.
+    ``rows`` (one at least) all have the same keys. Rows with the same delivery key are all
+    inserted when it is claimed: give each key once.
     """
     claimed_rows = _claim_rows(claims)
-    columns = tuple(rows[0][0]) if rows else ("workspace_id",)
-    sql = _claim_then_insert_sql(table, columns, tuple(returning), skip_conflicts)
+    columns = tuple(rows[0][0])
+    sql = _claim_then_insert_sql(table, columns, tuple(returning))
     dialect = transaction.dialect
     values = [
         *column_arrays(_DELIVERIES, _CLAIM_COLUMNS, claimed_rows, dialect),
@@ -114,7 +114,7 @@ _CLAIM_COLUMNS = ("workspace_id", "key", "received_at")
 
 @cache
 def _claim_then_insert_sql(
-    table: Table, columns: tuple[str, ...], returning: tuple[str, ...], skip: bool
+    table: Table, columns: tuple[str, ...], returning: tuple[str, ...]
 ) -> str:
     claims = unnest_rows([(c, _DELIVERIES.c[c].type) for c in _CLAIM_COLUMNS], 1, alias="c")
     typed = [(c, table.c[c].type) for c in columns]
@@ -123,13 +123,12 @@ def _claim_then_insert_sql(
     keys = ", ".join(f'"{c}"' for c in _CLAIM_COLUMNS[:2])
     back = ", ".join(f'"{c}"' for c in returning)
     nothing = ", ".join("NULL" for _ in returning)
-    conflicts = " ON CONFLICT DO NOTHING" if skip else ""
     return (
         f'WITH claimed AS (INSERT INTO "{_DELIVERIES.name}" ({keys}, "received_at") '
         f"SELECT * FROM {claims} ON CONFLICT DO NOTHING RETURNING {keys}), "
         f'inserted AS (INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {given} '
         f'WHERE v."delivery" IS NULL OR (v."workspace_id", v."delivery") IN '
-        f"(SELECT {keys} FROM claimed){conflicts} RETURNING {back}) "
+        f"(SELECT {keys} FROM claimed) RETURNING {back}) "
         f"SELECT NULL, NULL, {back} FROM inserted "
         f"UNION ALL SELECT {keys}, {nothing} FROM claimed"
     )
