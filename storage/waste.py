@@ -163,11 +163,16 @@ async def add_observations(
     ]
     returned = ("id", *_SAME_LOG)
     in_one = isinstance(session, DriverTransaction) and session.claims_with_insert
-    if in_one and logs:
-        assert isinstance(session, DriverTransaction)
+    if isinstance(session, DriverTransaction) and in_one and logs:
         # The first copy of each delivery only: a later one in ``logs`` is a repeat anyhow.
-        first = {_delivery(log): i for i, log in reversed(list(enumerate(logs))) if log.delivery}
-        sent = [i for i, log in enumerate(logs) if not log.delivery or first[_delivery(log)] == i]
+        sent: list[int] = []
+        seen: set[tuple[int, str]] = set()
+        for index, log in enumerate(logs):
+            if log.delivery:
+                if _delivery(log) in seen:
+                    continue
+                seen.add(_delivery(log))
+            sent.append(index)
         claimed, stored = await claim_then_insert(
             session,
             claims,
