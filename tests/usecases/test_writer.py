@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+import pytest
+
 from bot.usecases.work import Origin
 from bot.usecases.writer import GroupWriter
 from storage.db import Database
@@ -168,4 +170,50 @@ async def test_on_postgresql_a_batch_starts_while_another_waits_for_the_server(
     assert (await first, await third) == ("first", "third")
     await asyncio.wait_for(settled, 10)
     assert sorted(writer.stored) == ["first", "second", "third"]
+    await writer.drain()
+
+
+class FailingWriter(HeldWriter):
+    """Every batch fails as a whole; each item is then stored alone, or refused ("bad …")."""
+
+    name = "test.failing_writer"
+
+    async def store_together(self, items: list[Note]) -> list[str]:
+        gate = asyncio.Event()
+        self.batches.put_nowait(gate)
+        await gate.wait()
+        raise RuntimeError("the batch failed")
+
+    async def store_alone(self, item: Note) -> str:
+        if item.text.startswith("bad"):
+            raise ValueError(item.text)
+        self.stored.append(item.text)
+        return item.text
+
+
+@pytest.mark.parametrize("kind", [HeldWriter, FailingWriter])
+async def test_a_request_cancelled_while_it_waits_is_stored_and_the_others_answered(
+    db: Database, kind: type[HeldWriter]
+) -> None:
+    writer = kind(db)
+    origin = Origin("T1", None)
+    gone = asyncio.create_task(writer.submit(Note(origin, "client gone")))
+    staying = asyncio.create_task(writer.submit(Note(origin, "staying")))
+    batch = await asyncio.wait_for(writer.batches.get(), 10)
+    gone.cancel()  # the request's client went away while its item was being written
+    await asyncio.sleep(0)
+    batch.set()
+    assert await asyncio.wait_for(staying, 10) == "staying"
+    assert gone.cancelled()
+    assert writer.stored == ["client gone", "staying"]
+    # It goes on: a later item is stored and answered, a refused one told why.
+    later = asyncio.create_task(writer.submit(Note(origin, "later")))
+    refused = asyncio.create_task(writer.submit(Note(origin, "bad one")))
+    (await asyncio.wait_for(writer.batches.get(), 10)).set()
+    assert await asyncio.wait_for(later, 10) == "later"
+    if kind is FailingWriter:
+        with pytest.raises(ValueError, match="bad one"):
+            await asyncio.wait_for(refused, 10)
+    else:
+        assert await asyncio.wait_for(refused, 10) == "bad one"
     await writer.drain()
