@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -255,14 +256,41 @@ class Round:
     elapsed: float = 0.0
     load_cpu: float = 0.0
     """The load generator's own use of its core during the round (1.0: all of it)."""
+    server_cpu: float = 0.0
+    """The server's use of its core during the round (1.0: all of it): below, it waited."""
+    database_cpu: float = 0.0
+    """PostgreSQL's CPU time during the round, every process of it, in seconds."""
 
     @property
     def rate(self) -> float:
         return self.ok / self.elapsed if self.elapsed else 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user and system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """The CPU time of every PostgreSQL process on this machine (the server is local)."""
+    total = 0.0
+    for process in Path("/proc").iterdir():
+        if process.name.isdigit():
+            with suppress(OSError, IndexError, ValueError):
+                if (process / "comm").read_text().startswith("postgres"):
+                    total += cpu_seconds(int(process.name))
+    return total
+
+
 async def run_round(
-    url: str, requests: Iterator[Request], concurrency: int, seconds: float
+    url: str,
+    requests: Iterator[Request],
+    concurrency: int,
+    seconds: float,
+    *,
+    server: Server,
+    postgres: bool = False,
 ) -> Round:
     result = Round()
     # The load and the Slack stand-in share this process, and the stand-in keeps every call it
@@ -273,6 +301,8 @@ async def run_round(
     gc.collect()
     gc.freeze()
     load_cpu = time.process_time()
+    server_cpu = cpu_seconds(server.process.pid)
+    database_cpu = postgres_cpu_seconds() if postgres else 0.0
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
         deadline = time.perf_counter() + seconds
@@ -292,6 +322,9 @@ async def run_round(
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         result.elapsed = time.perf_counter() - started
     result.load_cpu = (time.process_time() - load_cpu) / result.elapsed
+    result.server_cpu = (cpu_seconds(server.process.pid) - server_cpu) / result.elapsed
+    if postgres:
+        result.database_cpu = postgres_cpu_seconds() - database_cpu
     return result
 
 
@@ -371,6 +404,16 @@ class Figure:
         server, may have set that round's rate."""
         return max(r.load_cpu for rounds in self.rounds.values() for r in rounds)
 
+    def server_busy(self, name: str) -> float:
+        """How much of its core the server used, median of the rounds."""
+        return statistics.median(r.server_cpu for r in self.rounds[name])
+
+    def database_ms(self) -> float:
+        """PostgreSQL's CPU time per request kaizen-bot answered, median of the rounds."""
+        return statistics.median(
+            r.database_cpu / max(r.ok, 1) * 1000 for r in self.rounds["kaizen-bot"]
+        )
+
     def ratios(self) -> list[float]:
         return [k / b for k, b in zip(self.rates("kaizen-bot"), self.rates("bare"), strict=True)]
 
@@ -412,7 +455,12 @@ async def measure(args: argparse.Namespace, database_url: str, folder: Path) -> 
                             ready = int(expected * args.seconds * 1.3)
                             requests = numbered(make, counter, ready)
                             result = await run_round(
-                                server.url, requests, concurrency, args.seconds
+                                server.url,
+                                requests,
+                                concurrency,
+                                args.seconds,
+                                server=server,
+                                postgres=args.postgres,
                             )
                             counter += ready + result.sent + concurrency
                             rates[server.name] = result.rate
@@ -421,7 +469,7 @@ async def measure(args: argparse.Namespace, database_url: str, folder: Path) -> 
                                 key = "votes" if path == "vote" else "logs"
                                 confirmed[key] += result.ok
                     figures.append(figure)
-                    print_figure(figure)
+                    print_figure(figure, postgres=args.postgres)
             await asyncio.sleep(2)  # follow-ups (theme refreshes) finish before memory is read
             loaded_mb = kaizen.rss_mb()
             handled = sum(len(r.latencies) for f in figures for r in f.rounds["kaizen-bot"])
@@ -445,14 +493,17 @@ async def measure(args: argparse.Namespace, database_url: str, folder: Path) -> 
     return 0 if intact else 1
 
 
-def print_figure(figure: Figure) -> None:
+def print_figure(figure: Figure, *, postgres: bool = False) -> None:
     print(
         f"{figure.path:>16} c={figure.concurrency:<3} "
         f"bare {spread(figure.rates('bare'))} req/s · "
         f"kaizen-bot {spread(figure.rates('kaizen-bot'))} req/s, "
         f"p99 {figure.p99_ms('kaizen-bot'):.0f} ms (bare {figure.p99_ms('bare'):.0f} ms) · "
         f"ratio {spread(figure.ratios(), '{:.3f}')} · "
-        f"load generator busy {figure.load_busy():.0%} of its core at most",
+        f"servers busy {figure.server_busy('kaizen-bot'):.0%} (bare "
+        f"{figure.server_busy('bare'):.0%}) of their core"
+        + (f", PostgreSQL {figure.database_ms():.3f} ms CPU a request" if postgres else "")
+        + f" · load generator busy {figure.load_busy():.0%} of its core at most",
         flush=True,
     )
 
@@ -485,17 +536,30 @@ def write_results(
         "- servers pinned to core 0 with taskset, load and the Slack stand-in on core 1, rounds "
         "interleaved; each cell is the median of the rounds (min–max). Requests are signed "
         "before a round starts. *Load generator busy*: the most of its core the load used in "
-        "a round; near 100 % the load, not the server, set the rate.",
+        "a round; near 100 % the load, not the server, set the rate. *Busy*: how much of "
+        "its core each server used (median of the rounds); below 100 % it waited, for the "
+        "load or for its database."
+        + (
+            " *PostgreSQL CPU*: the database's own CPU time per request kaizen-bot answered, "
+            "on the same two cores."
+            if args.postgres
+            else ""
+        ),
         "",
         "| path | c | bare Bolt req/s | kaizen-bot req/s | kaizen-bot p99 ms | bare p99 ms "
-        "| ratio | load generator busy |",
-        "|---|---|---|---|---|---|---|---|",
+        "| ratio | kaizen-bot busy | bare busy |"
+        + (" PostgreSQL CPU ms/req |" if args.postgres else "")
+        + " load generator busy |",
+        "|---|---|---|---|---|---|---|---|---|" + ("---|" if args.postgres else "") + "---|",
     ]
     for f in figures:
         lines.append(
             f"| {f.path} | {f.concurrency} | {spread(f.rates('bare'))} | "
             f"{spread(f.rates('kaizen-bot'))} | {f.p99_ms('kaizen-bot'):.0f} | "
-            f"{f.p99_ms('bare'):.0f} | {spread(f.ratios(), '{:.3f}')} | {f.load_busy():.0%} |"
+            f"{f.p99_ms('bare'):.0f} | {spread(f.ratios(), '{:.3f}')} | "
+            f"{f.server_busy('kaizen-bot'):.0%} | {f.server_busy('bare'):.0%} | "
+            + (f"{f.database_ms():.3f} | " if args.postgres else "")
+            + f"{f.load_busy():.0%} |"
         )
     lines += [
         "",
