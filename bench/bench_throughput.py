@@ -4,8 +4,10 @@ Both servers run as their own processes pinned to core 0 (``taskset``); this pro
 and the stand-in for Slack) runs on core 1. Rounds are interleaved (bare, kaizen-bot, then the
 other way round), so drift on a shared machine hits both alike; each figure is printed as the
 median of the rounds with its spread (min–max), and the ratio is kaizen-bot ÷ bare within the
-same run. Paths: ``/waste`` quick logs, vote reactions on theme messages, the same emoji on
-messages that are no theme (most reactions Slack sends), and waste-modal submissions (carrying
+same run, with how much of its core each server used (below all of it, it waited: for the
+load, or for its database) and, on PostgreSQL, the database's CPU per request. Paths:
+``/waste`` quick logs, vote reactions on theme messages, the same emoji on messages that are no
+theme (most reactions Slack sends), and waste-modal submissions (carrying
 the modal back, as Slack does), at concurrency 10 and 50. Afterwards every confirmed write is
 counted in the database (nothing lost, nothing doubled), and kaizen-bot's resident memory is read
 idle and after the load. Writes ``bench/RESULTS.md``.
