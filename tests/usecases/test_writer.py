@@ -30,14 +30,18 @@ class HeldWriter(GroupWriter[Note, str]):
         self.batches: asyncio.Queue[asyncio.Event] = asyncio.Queue()
 
     async def store_together(self, items: list[Note]) -> list[str]:
-        gate = asyncio.Event()
-        self.batches.put_nowait(gate)
-        await gate.wait()
+        await self.held()
         self.stored += [item.text for item in items]
         return [item.text for item in items]
 
     async def store_alone(self, item: Note) -> str:
         raise AssertionError("no batch fails here")
+
+    async def held(self) -> None:
+        """Until the test lets this batch go."""
+        gate = asyncio.Event()
+        self.batches.put_nowait(gate)
+        await gate.wait()
 
 
 async def test_settle_waits_for_the_items_handed_in_before_and_not_for_later_ones(
@@ -179,9 +183,7 @@ class FailingWriter(HeldWriter):
     name = "test.failing_writer"
 
     async def store_together(self, items: list[Note]) -> list[str]:
-        gate = asyncio.Event()
-        self.batches.put_nowait(gate)
-        await gate.wait()
+        await self.held()
         raise RuntimeError("the batch failed")
 
     async def store_alone(self, item: Note) -> str:
