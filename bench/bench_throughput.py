@@ -261,7 +261,7 @@ class Round:
     server_cpu: float = 0.0
     """The server's use of its core during the round (1.0: all of it): below, it waited."""
     database_cpu: float = 0.0
-    """PostgreSQL's CPU time during the round, every process of it, in seconds."""
+    """PostgreSQL's CPU time during a round of kaizen-bot's, every process of it, in seconds."""
 
     @property
     def rate(self) -> float:
@@ -462,7 +462,7 @@ async def measure(args: argparse.Namespace, database_url: str, folder: Path) -> 
                                 concurrency,
                                 args.seconds,
                                 server=server,
-                                postgres=args.postgres,
+                                postgres=args.postgres and server is kaizen,
                             )
                             counter += ready + result.sent + concurrency
                             rates[server.name] = result.rate
