@@ -4,20 +4,68 @@ Served by Bolt's own aiohttp server, with the same signing secret and a Web API 
 at the same stand-in for Slack, so that a run of ``bench_throughput.py`` compares kaizen-bot's
 work against the framework's floor. Usage (started by the benchmark, pinned to one core):
 ``python bench/_bare_bolt_app.py --port 3001 --api-url http://127.0.0.1:PORT/api/``
+
+With ``--commit-to postgresql://…`` each listener first stores one row in that PostgreSQL
+database, in a transaction of its own (asyncpg, a pool of ten connections, as kaizen-bot's),
+and acks after the commit: an app that answers only once its write is stored and does nothing
+else, so what a commit before each reply costs on that server and these cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+ACKS_TABLE = "bench_acks"
 
-def build_bare_app(api_url: str, signing_secret: str, token: str) -> AsyncApp:
+
+def committing(dsn: str) -> Callable[[str], Awaitable[None]]:
+    """Store one row per call in its own transaction, on a pool made at the first call."""
+    made: asyncio.Task[Any] | None = None
+
+    async def make_pool() -> Any:
+        pool = await asyncpg.create_pool(dsn, min_size=10, max_size=10)
+        await pool.execute(
+            f"CREATE TABLE IF NOT EXISTS {ACKS_TABLE} (id bigserial PRIMARY KEY, "
+            "kind text NOT NULL, received_at timestamptz NOT NULL DEFAULT now())"
+        )
+        return pool
+
+    async def commit(kind: str) -> None:
+        nonlocal made
+        if made is None:
+            made = asyncio.ensure_future(make_pool())
+        pool = await made
+        await pool.execute(f"INSERT INTO {ACKS_TABLE} (kind) VALUES ($1)", kind)
+
+    return commit
+
+
+def _stored_first(
+    store: Callable[[str], Awaitable[None]], kind: str
+) -> Callable[[Any], Coroutine[Any, Any, None]]:
+    async def store_then_ack(ack: Any) -> None:
+        await store(kind)
+        await ack()
+
+    return store_then_ack
+
+
+def build_bare_app(
+    api_url: str,
+    signing_secret: str,
+    token: str,
+    *,
+    store: Callable[[str], Awaitable[None]] | None = None,
+) -> AsyncApp:
     app = AsyncApp(
         client=AsyncWebClient(token=token, base_url=api_url),
         signing_secret=signing_secret,
@@ -25,18 +73,18 @@ def build_bare_app(api_url: str, signing_secret: str, token: str) -> AsyncApp:
         process_before_response=True,
     )
 
-    @app.command("/waste")
-    async def ack_command(ack: Any) -> None:
-        await ack()
+    if store is None:
 
-    @app.event("reaction_added")
-    async def ack_reaction(ack: Any) -> None:
-        await ack()
+        async def ack_only(ack: Any) -> None:
+            await ack()
 
-    @app.view(re.compile(".+"))
-    async def ack_view(ack: Any) -> None:
-        await ack()
-
+        listeners: dict[str, Callable[[Any], Coroutine[Any, Any, None]]]
+        listeners = {"command": ack_only, "reaction": ack_only, "view": ack_only}
+    else:
+        listeners = {kind: _stored_first(store, kind) for kind in ("command", "reaction", "view")}
+    app.command("/waste")(listeners["command"])
+    app.event("reaction_added")(listeners["reaction"])
+    app.view(re.compile(".+"))(listeners["view"])
     return app
 
 
@@ -44,10 +92,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--api-url", required=True)
+    parser.add_argument("--commit-to", help="a PostgreSQL URL: store a row before each ack")
     args = parser.parse_args()
     app = build_bare_app(
         args.api_url,
         os.environ.get("SLACK_SIGNING_SECRET", "bench-secret"),
         os.environ.get("SLACK_BOT_TOKEN", "xoxb-bench"),
+        store=committing(args.commit_to) if args.commit_to else None,
     )
     app.start(port=args.port, path="/slack/events", host="127.0.0.1")

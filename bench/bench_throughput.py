@@ -5,12 +5,14 @@ and the stand-in for Slack) runs on core 1. Rounds are interleaved (bare, kaizen
 other way round), so drift on a shared machine hits both alike; each figure is printed as the
 median of the rounds with its spread (min–max), and the ratio is kaizen-bot ÷ bare within the
 same run, with how much of its core each server used (below all of it, it waited: for the
-load, or for its database) and, on PostgreSQL, the database's CPU per request. Paths:
+load, or for its database) and, on PostgreSQL, the database's CPU per request. On PostgreSQL a
+third server takes the same rounds: the bare app storing one row per request in that database
+before it acks (what a commit before each reply costs an app that does nothing else). Paths:
 ``/waste`` quick logs, vote reactions on theme messages, the same emoji on messages that are no
-theme (most reactions Slack sends), and waste-modal submissions (carrying
-the modal back, as Slack does), at concurrency 10 and 50. Afterwards every confirmed write is
-counted in the database (nothing lost, nothing doubled), and kaizen-bot's resident memory is read
-idle and after the load. Writes ``bench/RESULTS.md``.
+theme (most reactions Slack sends), and waste-modal submissions (carrying the modal back, as
+Slack does), at concurrency 10 and 50. Afterwards every confirmed write is counted in the
+database (nothing lost, nothing doubled), and kaizen-bot's resident memory is read idle and
+after the load. Writes ``bench/RESULTS.md``.
 
 Usage: .venv/bin/python bench/bench_throughput.py [--rounds 5] [--seconds 3] [--postgres]
        [--paths quick-log vote reaction modal]  (default: every path)
@@ -223,7 +225,15 @@ def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
         return subprocess.Popen(pinned(command), env=env, stdout=out, stderr=out)
 
 
-async def start_servers(api_url: str, database_url: str, log: Path) -> tuple[Server, Server]:
+FLOOR = "bare, committing"
+"""The bare app storing one row per request in PostgreSQL before it acks (``--postgres``)."""
+
+
+async def start_servers(
+    api_url: str, database_url: str, log: Path, *, floor: bool = False
+) -> list[Server]:
+    """Bare Bolt and kaizen-bot; with ``floor``, the bare app committing a row per request to
+    kaizen-bot's PostgreSQL database too."""
     env = os.environ | {
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_BOT_TOKEN": TOKEN,
@@ -234,16 +244,26 @@ async def start_servers(api_url: str, database_url: str, log: Path) -> tuple[Ser
     }
     env.pop("SLACK_APP_TOKEN", None)
     bare_port, kaizen_port = free_port(), free_port()
-    bare_app = [sys.executable, str(ROOT / "bench" / "_bare_bolt_app.py")]
-    bare = spawn([*bare_app, "--port", str(bare_port), "--api-url", api_url], env, log)
+    bare_app = [sys.executable, str(ROOT / "bench" / "_bare_bolt_app.py"), "--api-url", api_url]
+    bare = spawn([*bare_app, "--port", str(bare_port)], env, log)
     kaizen_bot = str(Path(sys.executable).parent / "kaizen-bot")
     kaizen = spawn([kaizen_bot, "run"], env | {"PORT": str(kaizen_port)}, log)
-    servers = (
+    servers = [
         Server("bare", f"http://127.0.0.1:{bare_port}/slack/events", bare),
         Server("kaizen-bot", f"http://127.0.0.1:{kaizen_port}/slack/events", kaizen),
-    )
-    for server in servers:
-        await wait_until_up(server.url, server.process, server.name)
+    ]
+    if floor:
+        floor_port = free_port()
+        dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+        committing = spawn([*bare_app, "--port", str(floor_port), "--commit-to", dsn], env, log)
+        servers.append(Server(FLOOR, f"http://127.0.0.1:{floor_port}/slack/events", committing))
+    try:
+        for server in servers:
+            await wait_until_up(server.url, server.process, server.name)
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
     return servers
 
 
@@ -416,8 +436,12 @@ class Figure:
             r.database_cpu / max(r.ok, 1) * 1000 for r in self.rounds["kaizen-bot"]
         )
 
-    def ratios(self) -> list[float]:
-        return [k / b for k, b in zip(self.rates("kaizen-bot"), self.rates("bare"), strict=True)]
+    def ratios(self, name: str = "kaizen-bot") -> list[float]:
+        return [k / b for k, b in zip(self.rates(name), self.rates("bare"), strict=True)]
+
+    @property
+    def has_floor(self) -> bool:
+        return FLOOR in self.rounds
 
 
 def spread(values: list[float], fmt: str = "{:.0f}") -> str:
@@ -430,7 +454,8 @@ async def measure(args: argparse.Namespace, database_url: str, folder: Path) -> 
         os.sched_setaffinity(0, {LOAD_CORE})
     log = folder / "servers.log"
     async with FakeSlack(team_id=TEAM) as fake:
-        bare, kaizen = await start_servers(fake.api_url, database_url, log)
+        servers = await start_servers(fake.api_url, database_url, log, floor=args.postgres)
+        kaizen = servers[1]
         try:
             await asyncio.sleep(1)
             idle_mb = kaizen.rss_mb()
@@ -448,11 +473,13 @@ async def measure(args: argparse.Namespace, database_url: str, folder: Path) -> 
             confirmed = {"logs": 0, "votes": 0}
             for path, make in paths.items():
                 for concurrency in args.concurrency:
-                    figure = Figure(path, concurrency, {"bare": [], "kaizen-bot": []})
+                    figure = Figure(path, concurrency, {server.name: [] for server in servers})
                     rates: dict[str, float] = {}
                     for r in range(args.rounds):
-                        order = (bare, kaizen) if r % 2 == 0 else (kaizen, bare)
-                        for server in order:
+                        # Each server in each place in turn: bare, kaizen-bot, then the other
+                        # way round (with the committing app: each of the three rotations).
+                        first = r % len(servers)
+                        for server in servers[first:] + servers[:first]:
                             expected = max(rates.get(server.name, 0.0), 500.0)
                             ready = int(expected * args.seconds * 1.3)
                             requests = numbered(make, counter, ready)
@@ -476,8 +503,8 @@ async def measure(args: argparse.Namespace, database_url: str, folder: Path) -> 
             loaded_mb = kaizen.rss_mb()
             handled = sum(len(r.latencies) for f in figures for r in f.rounds["kaizen-bot"])
         finally:
-            bare.stop()
-            kaizen.stop()
+            for server in servers:
+                server.stop()
     logs, votes = await count_rows_async(database_url)
     print(
         f"kaizen-bot resident memory: {idle_mb:.0f} MB idle, {loaded_mb:.0f} MB after "
@@ -505,6 +532,12 @@ def print_figure(figure: Figure, *, postgres: bool = False) -> None:
         f"servers busy {figure.server_busy('kaizen-bot'):.0%} (bare "
         f"{figure.server_busy('bare'):.0%}) of their core"
         + (f", PostgreSQL {figure.database_ms():.3f} ms CPU a request" if postgres else "")
+        + (
+            f" · the bare app committing a row per request: ratio "
+            f"{spread(figure.ratios(FLOOR), '{:.3f}')}, busy {figure.server_busy(FLOOR):.0%}"
+            if figure.has_floor
+            else ""
+        )
         + f" · load generator busy {figure.load_busy():.0%} of its core at most",
         flush=True,
     )
@@ -543,16 +576,19 @@ def write_results(
         "load or for its database."
         + (
             " *PostgreSQL CPU*: the database's own CPU time per request kaizen-bot answered, "
-            "on the same two cores."
+            "on the same two cores. *Bare, committing*: the bare app storing one row per "
+            "request in the same database (a transaction each, a pool of ten connections) "
+            "before it acks, against the bare app in the same run: what answering only after "
+            "a commit to PostgreSQL costs an app that does nothing else."
             if args.postgres
             else ""
         ),
         "",
         "| path | c | bare Bolt req/s | kaizen-bot req/s | kaizen-bot p99 ms | bare p99 ms "
         "| ratio | kaizen-bot busy | bare busy |"
-        + (" PostgreSQL CPU ms/req |" if args.postgres else "")
+        + (" PostgreSQL CPU ms/req | bare, committing: ratio |" if args.postgres else "")
         + " load generator busy |",
-        "|---|---|---|---|---|---|---|---|---|" + ("---|" if args.postgres else "") + "---|",
+        "|---|---|---|---|---|---|---|---|---|" + ("---|---|" if args.postgres else "") + "---|",
     ]
     for f in figures:
         lines.append(
@@ -560,7 +596,11 @@ def write_results(
             f"{spread(f.rates('kaizen-bot'))} | {f.p99_ms('kaizen-bot'):.0f} | "
             f"{f.p99_ms('bare'):.0f} | {spread(f.ratios(), '{:.3f}')} | "
             f"{f.server_busy('kaizen-bot'):.0%} | {f.server_busy('bare'):.0%} | "
-            + (f"{f.database_ms():.3f} | " if args.postgres else "")
+            + (
+                f"{f.database_ms():.3f} | {spread(f.ratios(FLOOR), '{:.3f}')} | "
+                if f.has_floor
+                else ""
+            )
             + f"{f.load_busy():.0%} |"
         )
     lines += [
