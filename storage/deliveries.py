@@ -85,6 +85,7 @@ async def claim_then_insert(
     rows: Sequence[tuple[dict[str, Any], str | None]],
     *,
     returning: Sequence[str],
+    skip_conflicts: bool = False,
 ) -> tuple[set[tuple[int, str]], list[tuple[Any, ...]]]:
     """On PostgreSQL, ``claim_deliveries`` and then the insert of each row (values, delivery
     key) whose delivery, in the row's ``workspace_id``, was claimed now, or that has none: in
@@ -93,11 +94,13 @@ async def claim_then_insert(
     otherwise). The pairs claimed now, and the ``returning`` columns of the rows inserted.
 
     ``rows`` (one at least) all have the same keys. Rows with the same delivery key are all
-    inserted when it is claimed: give each key once.
+    inserted when it is claimed: give each key once. With ``skip_conflicts``, a row that would
+    break a unique constraint (with a row stored before or one earlier in ``rows``) is left
+    out, as ``ON CONFLICT DO NOTHING`` does.
     """
     claimed_rows = _claim_rows(claims)
     columns = tuple(rows[0][0])
-    sql = _claim_then_insert_sql(table, columns, tuple(returning))
+    sql = _claim_then_insert_sql(table, columns, tuple(returning), skip_conflicts)
     dialect = transaction.dialect
     values = [
         *column_arrays(_DELIVERIES, _CLAIM_COLUMNS, claimed_rows, dialect),
@@ -114,7 +117,7 @@ _CLAIM_COLUMNS = ("workspace_id", "key", "received_at")
 
 @cache
 def _claim_then_insert_sql(
-    table: Table, columns: tuple[str, ...], returning: tuple[str, ...]
+    table: Table, columns: tuple[str, ...], returning: tuple[str, ...], skip_conflicts: bool
 ) -> str:
     claims = unnest_rows([(c, _DELIVERIES.c[c].type) for c in _CLAIM_COLUMNS], 1, alias="c")
     typed = [(c, table.c[c].type) for c in columns]
@@ -128,7 +131,9 @@ def _claim_then_insert_sql(
         f"SELECT * FROM {claims} ON CONFLICT DO NOTHING RETURNING {keys}), "
         f'inserted AS (INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {given} '
         f'WHERE v."delivery" IS NULL OR (v."workspace_id", v."delivery") IN '
-        f"(SELECT {keys} FROM claimed) RETURNING {back}) "
+        f"(SELECT {keys} FROM claimed)"
+        + (" ON CONFLICT DO NOTHING" if skip_conflicts else "")
+        + f" RETURNING {back}) "
         f"SELECT NULL, NULL, {back} FROM inserted "
         f"UNION ALL SELECT {keys}, {nothing} FROM claimed"
     )

@@ -14,8 +14,8 @@ instead, on SQLite and PostgreSQL alike: its reads with ``select_rows`` (a SQLAl
 compiled once per shape, its parameters and results converted by the columns' own types) and its
 inserts with ``insert_many``, with no session. On SQLite the whole batch is one call of
 ``sqlite_batch``, with sqlite3's own blocking calls: in the event loop when the write lock is free,
-in the driver's thread when the batch must wait for it. On PostgreSQL a batch of logs claims and
-inserts in one statement, its rows sent as one array per column (``unnest_rows``).
+in the driver's thread when the batch must wait for it. On PostgreSQL a batch of logs or votes
+claims and inserts in one statement, its rows sent as one array per column (``unnest_rows``).
 """
 
 from __future__ import annotations

@@ -57,6 +57,7 @@ from bot.domain.wastes import WasteCategory
 from storage import retro as retro_store
 from storage import waste as waste_store
 from storage.channels import channel_config
+from storage.deliveries import claim_deliveries, claim_then_insert
 from storage.driver import DriverTransaction, insert_many, select_rows
 from storage.models import ActionItem as ActionRow
 from storage.models import ChannelSettings, Step, Subscription, Workspace
@@ -676,15 +677,7 @@ async def add_votes(
     ``votes``)."""
     rows: dict[tuple[int, str], dict[str, Any]] = {}
     for vote in votes:
-        rows.setdefault(
-            (vote.theme_id, vote.user_id),
-            {
-                "workspace_id": vote.workspace_id,
-                "theme_id": vote.theme_id,
-                "user_id": vote.user_id,
-                "created_at": vote.now,
-            },
-        )
+        rows.setdefault((vote.theme_id, vote.user_id), _vote_values(vote))
     if not rows:
         return []
     # In key order, so that two processes inserting the same votes cannot deadlock on them.
@@ -704,6 +697,62 @@ async def add_votes(
         answers.append(key in counted)
         counted.discard(key)  # a second copy of it in ``votes`` is a repeat
     return answers
+
+
+async def claim_and_add_votes(
+    session: AsyncSession | DriverTransaction,
+    claims: Sequence[tuple[int, str, datetime]],
+    votes: Sequence[tuple[NewVote, str | None]],
+) -> tuple[set[tuple[int, str]], list[bool]]:
+    """``claim_deliveries`` (workspace id, key, received at), then ``add_votes`` for the votes
+    (a vote, its delivery key or None) whose delivery was claimed now in the vote's workspace,
+    or that have none. The (workspace id, key) pairs claimed now, and for each vote whether it
+    counted now: False for a person's second vote on a theme and for a vote whose delivery was
+    claimed before. Give each delivery key once.
+
+    In a ``DriverTransaction`` on PostgreSQL, the claims and the votes go in one statement,
+    atomic by itself (``claim_then_insert``), so the batch needs no transaction of its own.
+    """
+    if votes and isinstance(session, DriverTransaction) and session.claims_with_insert:
+        # In key order, so that two processes inserting the same votes cannot deadlock.
+        ordered = sorted(votes, key=lambda given: (given[0].theme_id, given[0].user_id))
+        claimed, added = await claim_then_insert(
+            session,
+            claims,
+            _VOTES,
+            [(_vote_values(vote), delivery) for vote, delivery in ordered],
+            returning=("theme_id", "user_id"),
+            skip_conflicts=True,
+        )
+        counted = {(int(theme), str(user)) for theme, user in added}
+        answers = []
+        for vote, delivery in votes:
+            key = (vote.theme_id, vote.user_id)
+            fresh = delivery is None or (vote.workspace_id, delivery[:255]) in claimed
+            answers.append(fresh and key in counted)
+            if fresh:
+                counted.discard(key)  # a second copy of it in ``votes`` is a repeat
+        return claimed, answers
+    claimed = await claim_deliveries(session, claims)
+    eligible = [
+        k
+        for k, (vote, delivery) in enumerate(votes)
+        if delivery is None or (vote.workspace_id, delivery[:255]) in claimed
+    ]
+    answers = [False] * len(votes)
+    added_now = await add_votes(session, [votes[k][0] for k in eligible])
+    for k, new in zip(eligible, added_now, strict=True):
+        answers[k] = new
+    return claimed, answers
+
+
+def _vote_values(vote: NewVote) -> dict[str, Any]:
+    return {
+        "workspace_id": vote.workspace_id,
+        "theme_id": vote.theme_id,
+        "user_id": vote.user_id,
+        "created_at": vote.now,
+    }
 
 
 async def remove_vote(

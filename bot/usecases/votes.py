@@ -3,7 +3,9 @@
 A reaction is read, claimed and counted in one transaction: the channel's emoji settings, the
 theme the message is, the delivery's claim (a retried event counts once) and the vote itself.
 Votes that arrive together share that transaction (``VoteWriter``, a ``bot.usecases.writer``
-group commit), each answered only after it commits; a removal has a transaction of its own.
+group commit), each answered only after it commits; a removal has a transaction of its own. On
+PostgreSQL such a batch needs no transaction around it: its reads, then one statement, atomic
+by itself, that claims the deliveries and stores the votes whose delivery it claimed.
 What follows the commit runs after the reply: the theme message shows the new count (paced and
 coalesced per theme, see ``bot.usecases.themes``), and the voter's App Home is published again
 only when the vote changed what it shows (the channel's top themes) and they opened it lately.
@@ -31,7 +33,6 @@ from bot.usecases.writer import BatchWorkspaces, GroupWriter, writer_for
 from bot.views.common import build_error
 from bot.views.home import THEMES_PER_CHANNEL
 from storage import kaizen as store
-from storage.deliveries import claim_deliveries
 from storage.driver import DriverTransaction
 from storage.workspaces import Scope
 
@@ -181,13 +182,15 @@ class VoteWriter(GroupWriter[_Vote, _Cast]):
     the voter's Home is counted on its own, in the same transaction.
 
     A batch whose workspaces are cached and whose votes need no rank is read and written by the
-    driver alone (``Database.run_batch``); should a vote limit turn up in what it read, the
-    batch is counted in a session instead, before anything was written.
+    driver alone (``Database.run_batch``), on PostgreSQL with one write statement and no
+    transaction (``store.claim_and_add_votes``): three round trips to the server where BEGIN,
+    two inserts and COMMIT made six. Should a vote limit turn up in what it read, the batch is
+    counted in a session instead, before anything was written.
     """
 
     name = "kaizen.vote_writer"
-    # A vote's batch makes five round trips to PostgreSQL (two reads, two inserts, the
-    # commit): one batch at a time, the process waited on them, its core half idle.
+    # A vote's batch waits on PostgreSQL for three round trips (two reads, the write): one
+    # batch at a time, the process waited on them, its core half idle.
     batches_at_once = 2
     batch_failed = "kaizen.vote_batch_failed"
 
@@ -203,7 +206,7 @@ class VoteWriter(GroupWriter[_Vote, _Cast]):
                 _reaction_in(ref.id, item.reacted) for ref, item in zip(refs, items, strict=True)
             ]
             counted = await self.db.run_batch(
-                lambda driver: _count_together(driver, reactions, items)
+                lambda driver: _count_together(driver, reactions, items), one_write=True
             )
             if counted is not None:
                 return [cast for cast in counted if cast is not None]
@@ -246,41 +249,51 @@ async def _count_together(
     votes = [k for k in mine if targets[k].theme is not None]
     if isinstance(session, DriverTransaction) and any(_limited(targets[k]) for k in votes):
         return None
-    claimed = await claim_deliveries(
-        session,
-        (
-            (reactions[k].scope.workspace_id, delivery, items[k].now)
-            for k in votes
-            if (delivery := items[k].reacted.delivery)
-        ),
-    )
-    fresh = []
+    # A second copy of a delivery in the batch is a repeat, whatever became of the first.
+    firsts: list[int] = []
+    seen: set[tuple[int, str]] = set()
     for k in votes:
         if delivery := items[k].reacted.delivery:
             key = (reactions[k].scope.workspace_id, delivery[:255])
-            if key not in claimed:
+            if key in seen:
                 targets[k] = _repeat(targets[k])
                 continue
-            claimed.discard(key)  # a second copy of it in the batch is a repeat
-        fresh.append(k)
-    outcomes: dict[int, VoteOutcome] = {
-        k: VoteOutcome.CLOSED for k in fresh if not _theme_of(targets[k]).is_open
-    }
-    plain = [k for k in fresh if k not in outcomes and not _limited(targets[k])]
-    counted = await store.add_votes(
+            seen.add(key)
+        firsts.append(k)
+    plain = [k for k in firsts if _theme_of(targets[k]).is_open and not _limited(targets[k])]
+    claimed, counted = await store.claim_and_add_votes(
         session,
         [
-            store.NewVote(
-                reactions[k].scope.workspace_id,
-                _theme_of(targets[k]).id,
-                items[k].reacted.user,
-                items[k].now,
+            (reactions[k].scope.workspace_id, delivery, items[k].now)
+            for k in firsts
+            if (delivery := items[k].reacted.delivery)
+        ],
+        [
+            (
+                store.NewVote(
+                    reactions[k].scope.workspace_id,
+                    _theme_of(targets[k]).id,
+                    items[k].reacted.user,
+                    items[k].now,
+                ),
+                items[k].reacted.delivery,
             )
             for k in plain
         ],
     )
-    for k, new in zip(plain, counted, strict=True):
-        outcomes[k] = VoteOutcome.COUNTED if new else VoteOutcome.ALREADY_COUNTED
+    fresh: set[int] = set()
+    for k in firsts:
+        delivery = items[k].reacted.delivery
+        if delivery and (reactions[k].scope.workspace_id, delivery[:255]) not in claimed:
+            targets[k] = _repeat(targets[k])
+        else:
+            fresh.add(k)
+    outcomes: dict[int, VoteOutcome] = {
+        k: VoteOutcome.COUNTED if new else VoteOutcome.ALREADY_COUNTED
+        for k, new in zip(plain, counted, strict=True)
+        if k in fresh
+    }
+    outcomes.update({k: VoteOutcome.CLOSED for k in fresh if not _theme_of(targets[k]).is_open})
     # Votes within a limit: one by one, in the order of their locks.
     rest = sorted(
         (k for k in fresh if k not in outcomes),

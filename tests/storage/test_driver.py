@@ -158,6 +158,72 @@ async def test_logs_refused_in_one_statement_claim_nothing(any_db: Database) -> 
         assert await session.scalar(select(func.count(Delivery.id))) == 2
 
 
+async def test_votes_written_with_one_statement_count_each_delivery_once(
+    any_db: Database,
+) -> None:
+    """On PostgreSQL a batch's claims and votes go in one statement, with no transaction
+    around it; on SQLite in the batch's transaction. Either way each vote counts once, a
+    repeated delivery counts nothing, and a theme's count is the votes stored."""
+    async with any_db.transaction() as session:
+        ws = (await resolve_workspace(session, team_id="T1", enterprise_id=None, now=NOW)).id
+        first, second = [
+            await kaizen.add_theme(
+                session,
+                scope=Scope(ws, "C1"),
+                theme=NewTheme(title=title, problem="p"),
+                author_id="U1",
+                now=NOW,
+            )
+            for title in ("First", "Second")
+        ]
+
+    def vote(theme: int, user: str, delivery: str | None) -> tuple[kaizen.NewVote, str | None]:
+        return kaizen.NewVote(ws, theme, user, NOW), delivery
+
+    def batch(votes: list[tuple[kaizen.NewVote, str | None]], *, also: str | None = None) -> Any:
+        claims = [(ws, d, NOW) for d in [*(d for _, d in votes if d), also] if d]
+        return any_db.run_batch(
+            lambda driver: kaizen.claim_and_add_votes(driver, claims, votes), one_write=True
+        )
+
+    claimed, counted = await batch(
+        [
+            vote(first.id, "U1", "d1"),
+            vote(first.id, "U1", "d2"),  # the same person again, another delivery
+            vote(second.id, "U2", None),
+            vote(second.id, "U3", "d3"),
+        ],
+        also="closed",  # a vote on a closed theme: claimed, not counted
+    )
+    assert counted == [True, False, True, True]
+    assert claimed == {(ws, d) for d in ("d1", "d2", "d3", "closed")}
+    async with any_db.transaction() as session:
+        await kaizen.remove_vote(session, workspace_id=ws, theme_id=first.id, user_id="U1")
+    # Slack sends d1 again after the vote was taken back, then the person votes once more.
+    claimed, counted = await batch(
+        [
+            vote(first.id, "U1", "d1"),
+            vote(first.id, "U1", "d4"),
+            vote(second.id, "U2", "d5"),
+            vote(first.id, "U5", "d6"),
+        ],
+        also="closed",
+    )
+    assert counted == [False, True, False, True]
+    assert claimed == {(ws, d) for d in ("d4", "d5", "d6")}
+    # A theme that is not there: the statement is refused whole, its claims with it.
+    with pytest.raises((sqlite3.IntegrityError, ForeignKeyViolationError)):
+        await batch([vote(first.id, "U6", "d7"), vote(9999, "U6", "d8")])
+    claimed, counted = await batch([vote(first.id, "U6", "d7")])
+    assert (claimed, counted) == ({(ws, "d7")}, [True])
+    async with any_db.transaction() as session:
+        voters = await kaizen.list_voters(session, workspace_id=ws, theme_id=first.id)
+        shown = {t.title: t.votes for t in await kaizen.list_themes(session, scope=Scope(ws, "C1"))}
+        assert await session.scalar(select(func.count(Delivery.id))) == 8
+    assert sorted(voters) == ["U1", "U5", "U6"]
+    assert shown == {"First": 3, "Second": 2}
+
+
 async def test_a_failed_driver_batch_leaves_nothing_and_the_database_usable(
     any_db: Database,
 ) -> None:

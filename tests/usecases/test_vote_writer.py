@@ -98,8 +98,9 @@ async def test_a_vote_ranked_for_a_home_in_a_batch_shows_the_final_count(
 async def test_votes_together_in_a_workspace_seen_before_are_counted_without_a_failed_batch(
     any_harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """On SQLite the driver reads and writes such a batch alone; a batch it could not store
-    would be logged and stored vote by vote instead."""
+    """The driver reads and writes such a batch alone (on PostgreSQL with one write statement
+    and no transaction); a batch it could not store would be logged and stored vote by vote
+    instead."""
     harness = any_harness
     tickets = [await propose(harness, f"Theme {n}") for n in range(3)]
     await harness.driver.command("/kaizen", "drop K-3", user="U1", channel="C1")
