@@ -73,18 +73,15 @@ def build_bare_app(
         process_before_response=True,
     )
 
-    if store is None:
+    async def ack_only(ack: Any) -> None:
+        await ack()
 
-        async def ack_only(ack: Any) -> None:
-            await ack()
+    def listener(kind: str) -> Callable[[Any], Coroutine[Any, Any, None]]:
+        return ack_only if store is None else _stored_first(store, kind)
 
-        listeners: dict[str, Callable[[Any], Coroutine[Any, Any, None]]]
-        listeners = {"command": ack_only, "reaction": ack_only, "view": ack_only}
-    else:
-        listeners = {kind: _stored_first(store, kind) for kind in ("command", "reaction", "view")}
-    app.command("/waste")(listeners["command"])
-    app.event("reaction_added")(listeners["reaction"])
-    app.view(re.compile(".+"))(listeners["view"])
+    app.command("/waste")(listener("command"))
+    app.event("reaction_added")(listener("reaction"))
+    app.view(re.compile(".+"))(listener("view"))
     return app
 
 
