@@ -24,6 +24,14 @@ from storage.sql import rows_changed
 KEEP_FOR = timedelta(days=2)
 
 _DELIVERIES: Any = Delivery.__table__
+KEY_LENGTH: int = _DELIVERIES.c.key.type.length
+
+
+def delivery_pair(workspace_id: int, key: str) -> tuple[int, str]:
+    """A delivery as it is stored and claimed: (workspace id, key cut to the column's length)."""
+    return (workspace_id, key[:KEY_LENGTH])
+
+
 _CLAIM = {
     name: module.insert(_DELIVERIES).on_conflict_do_nothing().returning(_DELIVERIES.c.id)
     for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
@@ -44,7 +52,7 @@ async def claim_delivery(
     """True the first time ``key`` is claimed in this workspace, False for a repeat."""
     claim = _CLAIM[session.get_bind().dialect.name]
     found = await session.execute(
-        claim, {"workspace_id": workspace_id, "key": key[:255], "received_at": now}
+        claim, {"workspace_id": workspace_id, "key": key[:KEY_LENGTH], "received_at": now}
     )
     return found.scalar_one_or_none() is not None
 
@@ -71,7 +79,7 @@ async def claim_deliveries(
 def _claim_rows(claims: Iterable[tuple[int, str, datetime]]) -> list[dict[str, Any]]:
     rows: dict[tuple[int, str], dict[str, Any]] = {}
     for workspace_id, key, now in claims:
-        pair = (workspace_id, key[:255])
+        pair = delivery_pair(workspace_id, key)
         rows.setdefault(pair, {"workspace_id": workspace_id, "key": pair[1], "received_at": now})
     # In key order, so that two processes claiming overlapping keys lock them in one order
     # and cannot deadlock on each other.
@@ -105,7 +113,7 @@ async def claim_then_insert(
     values = [
         *column_arrays(_DELIVERIES, _CLAIM_COLUMNS, claimed_rows, dialect),
         *column_arrays(table, columns, [values for values, _ in rows], dialect),
-        [None if key is None else key[:255] for _, key in rows],
+        [None if key is None else key[:KEY_LENGTH] for _, key in rows],
     ]
     found = await transaction.fetch(sql, values)
     claimed = {(int(row[0]), str(row[1])) for row in found if row[0] is not None}

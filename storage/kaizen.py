@@ -57,7 +57,7 @@ from bot.domain.wastes import WasteCategory
 from storage import retro as retro_store
 from storage import waste as waste_store
 from storage.channels import channel_config
-from storage.deliveries import claim_deliveries, claim_then_insert
+from storage.deliveries import claim_deliveries, claim_then_insert, delivery_pair
 from storage.driver import DriverTransaction, insert_many, select_rows
 from storage.models import ActionItem as ActionRow
 from storage.models import ChannelSettings, Step, Subscription, Workspace
@@ -728,7 +728,7 @@ async def claim_and_add_votes(
         answers = []
         for vote, delivery in votes:
             key = (vote.theme_id, vote.user_id)
-            fresh = delivery is None or (vote.workspace_id, delivery[:255]) in claimed
+            fresh = delivery is None or delivery_pair(vote.workspace_id, delivery) in claimed
             answers.append(fresh and key in counted)
             if fresh:
                 counted.discard(key)  # a second copy of it in ``votes`` is a repeat
@@ -737,7 +737,7 @@ async def claim_and_add_votes(
     eligible = [
         k
         for k, (vote, delivery) in enumerate(votes)
-        if delivery is None or (vote.workspace_id, delivery[:255]) in claimed
+        if delivery is None or delivery_pair(vote.workspace_id, delivery) in claimed
     ]
     answers = [False] * len(votes)
     added_now = await add_votes(session, [votes[k][0] for k in eligible])

@@ -21,7 +21,7 @@ from bot.domain.hypotheses import LoggedTotals
 from bot.domain.observations import LoggedWaste, NewWaste, Source
 from bot.domain.vsm import MapState
 from bot.domain.wastes import WasteCategory
-from storage.deliveries import claim_deliveries, claim_then_insert
+from storage.deliveries import claim_deliveries, claim_then_insert, delivery_pair
 from storage.driver import DriverTransaction, insert_many
 from storage.models import Observation, Step
 from storage.sql import rows_changed
@@ -219,7 +219,7 @@ async def add_observations(
 
 def _delivery(log: NewLog) -> tuple[int, str]:
     assert log.delivery
-    return (log.scope.workspace_id, log.delivery[:255])
+    return delivery_pair(log.scope.workspace_id, log.delivery)
 
 
 async def get_observation(

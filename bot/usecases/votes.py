@@ -33,6 +33,7 @@ from bot.usecases.writer import BatchWorkspaces, GroupWriter, writer_for
 from bot.views.common import build_error
 from bot.views.home import THEMES_PER_CHANNEL
 from storage import kaizen as store
+from storage.deliveries import delivery_pair
 from storage.driver import DriverTransaction
 from storage.workspaces import Scope
 
@@ -254,7 +255,7 @@ async def _count_together(
     seen: set[tuple[int, str]] = set()
     for k in votes:
         if delivery := items[k].reacted.delivery:
-            key = (reactions[k].scope.workspace_id, delivery[:255])
+            key = delivery_pair(reactions[k].scope.workspace_id, delivery)
             if key in seen:
                 targets[k] = _repeat(targets[k])
                 continue
@@ -284,7 +285,7 @@ async def _count_together(
     fresh: set[int] = set()
     for k in firsts:
         delivery = items[k].reacted.delivery
-        if delivery and (reactions[k].scope.workspace_id, delivery[:255]) not in claimed:
+        if delivery and delivery_pair(reactions[k].scope.workspace_id, delivery) not in claimed:
             targets[k] = _repeat(targets[k])
         else:
             fresh.add(k)
